@@ -1,0 +1,57 @@
+#include "core/buffer_ring.h"
+
+#include <liburing.h>
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace sluice {
+
+Result<BufferRing*> BufferRing::create(io_uring* ring, unsigned count, unsigned size) {
+  if (count == 0 || count > 32768 || (count & (count - 1)) != 0)
+    return Error(Errc::invalid_argument, "buffer ring count must be a power of two <= 32768, got " +
+                                             std::to_string(count));
+  size_t ring_bytes = sizeof(io_uring_buf) * count;
+  void* ring_mem = mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  if (ring_mem == MAP_FAILED) return errno_error("mmap buffer ring", errno);
+  void* buf_mem = nullptr;
+  if (posix_memalign(&buf_mem, 4096, static_cast<size_t>(count) * size) != 0) {
+    munmap(ring_mem, ring_bytes);
+    return Error(Errc::io_error, "cannot allocate receive buffers");
+  }
+  auto* br = static_cast<io_uring_buf_ring*>(ring_mem);
+  io_uring_buf_ring_init(br);
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<uint64_t>(br);
+  reg.ring_entries = count;
+  reg.bgid = kGroupId;
+  int rc = io_uring_register_buf_ring(ring, &reg, 0);
+  if (rc < 0) {
+    munmap(ring_mem, ring_bytes);
+    free(buf_mem);
+    return errno_error("io_uring_register_buf_ring (needs Linux 5.19+)", rc);
+  }
+  auto* self = new BufferRing(ring, br, static_cast<char*>(buf_mem), count, size);
+  int mask = io_uring_buf_ring_mask(count);
+  for (unsigned i = 0; i < count; ++i)
+    io_uring_buf_ring_add(br, self->data(static_cast<uint16_t>(i)), size, static_cast<uint16_t>(i), mask,
+                          static_cast<int>(i));
+  io_uring_buf_ring_advance(br, static_cast<int>(count));
+  return self;
+}
+
+BufferRing::~BufferRing() {
+  io_uring_unregister_buf_ring(ring_, kGroupId);
+  munmap(br_, sizeof(io_uring_buf) * count_);
+  free(base_);
+}
+
+void BufferRing::give_back(uint16_t bid) {
+  io_uring_buf_ring_add(br_, data(bid), size_, bid, io_uring_buf_ring_mask(count_), 0);
+  io_uring_buf_ring_advance(br_, 1);
+  --in_use_;
+  if (BufferWaiter* w = waiters_.pop_front()) w->buffers_available();
+}
+
+}  // namespace sluice

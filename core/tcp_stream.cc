@@ -1,0 +1,192 @@
+#include "core/tcp_stream.h"
+
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace sluice {
+
+TcpStream::TcpStream(Reactor& r, int fd) : r_(r), fd_(fd) {}
+
+TcpStream::~TcpStream() {
+  r_.cancel_timer(*this);
+  // A recv still armed here would complete into freed memory; close() must have run.
+  if (state_ != RecvState::idle) std::abort();
+  for (size_t i = head_; i < queue_.size(); ++i) r_.buffers().give_back(queue_[i].bid);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Task<Result<std::unique_ptr<TcpStream>>> TcpStream::connect(Reactor& r, SocketAddress addr, Deadline d) {
+  int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) co_return errno_error("socket", errno);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int res = co_await IoOp(r, [&](io_uring_sqe* sqe) { io_uring_prep_connect(sqe, fd, addr.get(), addr.size()); }, d);
+  if (res < 0) {
+    ::close(fd);
+    co_return errno_error("connect to " + addr.to_string(), res);
+  }
+  co_return std::make_unique<TcpStream>(r, fd);
+}
+
+void TcpStream::arm() {
+  if (state_ != RecvState::idle || eof_ || err_ != 0 || closing_) return;
+  io_uring_sqe* sqe = r_.get_sqe();
+  io_uring_prep_recv_multishot(sqe, fd_, nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = BufferRing::kGroupId;
+  io_uring_sqe_set_data(sqe, static_cast<Completion*>(this));
+  state_ = RecvState::armed;
+}
+
+void TcpStream::cancel_recv() {
+  if (state_ != RecvState::armed) return;
+  io_uring_sqe* sqe = r_.get_sqe();
+  io_uring_prep_cancel64(sqe, reinterpret_cast<uint64_t>(static_cast<Completion*>(this)), 0);
+  io_uring_sqe_set_data64(sqe, 0);
+  state_ = RecvState::cancelling;
+}
+
+void TcpStream::wait_recv(std::coroutine_handle<> h, Deadline d) {
+  reader_ = h;
+  if (d != kNoDeadline) r_.add_timer(*this, d);
+  if (state_ == RecvState::idle) {
+    if (r_.buffers().in_use() >= r_.buffers().count()) r_.buffers().wait_for_buffers(*this);
+    else arm();
+  }
+}
+
+Result<RecvBuffer> TcpStream::take_recv() {
+  if (head_ < queue_.size()) {
+    Queued q = queue_[head_++];
+    if (head_ == queue_.size()) {
+      queue_.clear();
+      head_ = 0;
+    }
+    // Keep data flowing: re-arm as soon as the reader is below its window.
+    if (state_ == RecvState::idle && queued_buffers() < window_) arm();
+    return RecvBuffer(&r_.buffers(), q.bid, q.len);
+  }
+  if (interrupted_) return Error(Errc::cancelled, "connection interrupted (server shutting down)");
+  if (timed_out_) {
+    timed_out_ = false;
+    return Error(Errc::timeout, "timed out waiting for data from the peer");
+  }
+  if (err_ != 0) return errno_error("recv", err_);
+  return Error(Errc::closed, "peer closed the connection");
+}
+
+void TcpStream::wake_reader() {
+  if (!reader_) return;
+  r_.cancel_timer(*this);
+  std::exchange(reader_, {}).resume();
+}
+
+void TcpStream::complete(int res, uint32_t flags) {
+  bool more = (flags & IORING_CQE_F_MORE) != 0;
+  if (res > 0) {
+    r_.buffers().taken();
+    queue_.push_back({static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT), static_cast<uint32_t>(res)});
+  } else if (res == 0) {
+    eof_ = true;
+  } else if (res != -ENOBUFS && res != -ECANCELED) {
+    err_ = -res;
+  }
+  if (!more) state_ = RecvState::idle;
+  if (state_ == RecvState::armed && queued_buffers() >= window_) cancel_recv();
+
+  if (state_ == RecvState::idle && closing_) {
+    if (closer_) std::exchange(closer_, {}).resume();
+    return;
+  }
+  if (state_ == RecvState::idle && queued_buffers() == 0 && (reader_ || res == -ENOBUFS)) {
+    // The multishot ended (ran out of buffers, was cancelled, or the kernel ended it) while
+    // data is wanted: re-arm now if the ring has buffers, else when one comes back.
+    if (r_.buffers().in_use() < r_.buffers().count()) arm();
+    else r_.buffers().wait_for_buffers(*this);
+  }
+  if (recv_ready()) wake_reader();
+}
+
+void TcpStream::interrupt_reader() {
+  interrupted_ = true;
+  if (!reader_) return;
+  r_.cancel_timer(*this);
+  r_.schedule(std::exchange(reader_, {}));  // not inline: the caller may be iterating a list
+}
+
+void TcpStream::buffers_available() {
+  if (state_ == RecvState::idle && queued_buffers() < window_) arm();
+}
+
+void TcpStream::fire() {
+  timed_out_ = true;
+  if (reader_) std::exchange(reader_, {}).resume();
+}
+
+Task<Status> TcpStream::send_all(std::span<const char> data, Deadline d) {
+  while (!data.empty()) {
+    int res = co_await IoOp(
+        r_, [&](io_uring_sqe* sqe) { io_uring_prep_send(sqe, fd_, data.data(), data.size(), MSG_NOSIGNAL); }, d);
+    if (res < 0) co_return errno_error("send", res);
+    if (res == 0) co_return Error(Errc::closed, "peer stopped accepting data");
+    data = data.subspan(static_cast<size_t>(res));
+  }
+  co_return Status();
+}
+
+Task<Status> TcpStream::send_all(std::vector<iovec> pieces, Deadline d) {
+  size_t first = 0;
+  while (first < pieces.size()) {
+    if (pieces[first].iov_len == 0) {
+      ++first;
+      continue;
+    }
+    msghdr msg{};
+    msg.msg_iov = pieces.data() + first;
+    msg.msg_iovlen = pieces.size() - first;
+    int res = co_await IoOp(r_, [&](io_uring_sqe* sqe) { io_uring_prep_sendmsg(sqe, fd_, &msg, MSG_NOSIGNAL); }, d);
+    if (res < 0) co_return errno_error("sendmsg", res);
+    if (res == 0) co_return Error(Errc::closed, "peer stopped accepting data");
+    size_t sent = static_cast<size_t>(res);
+    while (sent > 0 && first < pieces.size()) {
+      if (sent >= pieces[first].iov_len) {
+        sent -= pieces[first].iov_len;
+        ++first;
+      } else {
+        pieces[first].iov_base = static_cast<char*>(pieces[first].iov_base) + sent;
+        pieces[first].iov_len -= sent;
+        sent = 0;
+      }
+    }
+  }
+  co_return Status();
+}
+
+void TcpStream::shutdown_write() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
+struct CloseWait {
+  std::coroutine_handle<>& slot;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) noexcept { slot = h; }
+  void await_resume() const noexcept {}
+};
+
+Task<void> TcpStream::close() {
+  closing_ = true;
+  r_.cancel_timer(*this);
+  BufferWaiter::unlink();
+  if (state_ == RecvState::armed) cancel_recv();
+  if (state_ != RecvState::idle) co_await CloseWait{closer_};
+  for (size_t i = head_; i < queue_.size(); ++i) r_.buffers().give_back(queue_[i].bid);
+  queue_.clear();
+  head_ = 0;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+}  // namespace sluice

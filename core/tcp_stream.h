@@ -1,0 +1,102 @@
+// TcpStream: a connected socket on one reactor. Receives with one multishot recv into the
+// core's buffer ring; when more than `recv_window` buffers wait unread, it cancels the recv
+// (backpressure: the kernel's socket buffer fills and the peer's window closes) and re-arms
+// once the reader catches up. Sends handle partial writes. Owned by one coroutine at a time.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/buffer_ring.h"
+#include "core/clock.h"
+#include "core/completion.h"
+#include "core/reactor.h"
+#include "core/result.h"
+#include "core/socket_address.h"
+#include "core/task.h"
+#include "core/timer_queue.h"
+
+namespace sluice {
+
+class TcpStream final : private Completion, private BufferWaiter, private TimerEntry {
+ public:
+  TcpStream(Reactor& r, int fd);
+  ~TcpStream();
+  TcpStream(const TcpStream&) = delete;
+  TcpStream& operator=(const TcpStream&) = delete;
+
+  static Task<Result<std::unique_ptr<TcpStream>>> connect(Reactor& r, SocketAddress addr, Deadline d);
+
+  class RecvAwaiter {
+   public:
+    RecvAwaiter(TcpStream& s, Deadline d) : s_(s), d_(d) {}
+    bool await_ready() const noexcept { return s_.recv_ready(); }
+    void await_suspend(std::coroutine_handle<> h) { s_.wait_recv(h, d_); }
+    Result<RecvBuffer> await_resume() { return s_.take_recv(); }
+
+   private:
+    TcpStream& s_;
+    Deadline d_;
+  };
+  // The next received chunk; Errc::closed at end of stream, Errc::timeout past `d`.
+  RecvAwaiter recv(Deadline d = kNoDeadline) { return RecvAwaiter(*this, d); }
+
+  Task<Status> send_all(std::span<const char> data, Deadline d = kNoDeadline);
+  // Gathers several pieces into as few sends as possible (sendmsg), handling partial writes.
+  Task<Status> send_all(std::vector<iovec> pieces, Deadline d = kNoDeadline);
+
+  // Stops receiving, gives queued buffers back, closes the socket. Must be awaited before the
+  // stream is destroyed if anything was ever received.
+  Task<void> close();
+  // Half-closes the write side (FIN) so the peer sees the end of what we sent.
+  void shutdown_write();
+
+  // Makes a pending or future recv() return Errc::cancelled (used to close idle connections
+  // on shutdown).
+  void interrupt_reader();
+
+  void set_recv_window(unsigned buffers) { window_ = buffers ? buffers : 1; }
+  int fd() const { return fd_; }
+  Reactor& reactor() { return r_; }
+  bool at_eof() const { return eof_ && head_ == queue_.size(); }
+  size_t queued_buffers() const { return queue_.size() - head_; }
+
+ private:
+  enum class RecvState : uint8_t { idle, armed, cancelling };
+  struct Queued {
+    uint16_t bid;
+    uint32_t len;
+  };
+
+  bool recv_ready() const { return head_ < queue_.size() || eof_ || err_ != 0 || timed_out_ || interrupted_; }
+  void wait_recv(std::coroutine_handle<> h, Deadline d);
+  Result<RecvBuffer> take_recv();
+  void arm();
+  void cancel_recv();
+  void wake_reader();
+
+  void complete(int res, uint32_t flags) override;   // multishot recv completions
+  void buffers_available() override;                 // the ring has buffers again
+  void fire() override;                              // read deadline passed
+
+  Reactor& r_;
+  int fd_;
+  RecvState state_ = RecvState::idle;
+  bool eof_ = false;
+  bool timed_out_ = false;
+  bool closing_ = false;
+  bool interrupted_ = false;
+  int err_ = 0;
+  unsigned window_ = 4;
+  size_t head_ = 0;
+  std::vector<Queued> queue_;
+  std::coroutine_handle<> reader_;
+  std::coroutine_handle<> closer_;
+};
+
+}  // namespace sluice

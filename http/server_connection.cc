@@ -1,0 +1,351 @@
+#include "http/server_connection.h"
+
+#include <cstdio>
+
+#include "core/log.h"
+#include "http/http_server.h"
+
+namespace sluice {
+
+namespace {
+bool valid_client_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+          c == '.'))
+      return false;
+  return true;
+}
+}  // namespace
+
+ServerConnection::ServerConnection(HttpServer& server, std::unique_ptr<TcpStream> stream)
+    : server_(server), stream_(std::move(stream)), parser_(server.options().parser) {
+  stream_->set_recv_window(server.options().recv_window);
+}
+
+ServerConnection::~ServerConnection() = default;
+
+void ServerConnection::interrupt(bool force) {
+  interrupted_ = true;
+  if (idle_ || force) stream_->interrupt_reader();
+}
+
+Task<void> ServerConnection::run() {
+  bool first = true;
+  while (!close_after_ && !interrupted_ && !server_.draining()) {
+    idle_ = true;
+    // read_head() distinguishes "nothing arrived" (close quietly) from a half-sent head (408).
+    auto head = co_await read_head(first);
+    first = false;
+    if (!head.ok() || !*head) break;
+    idle_ = false;
+    co_await serve_request();
+  }
+  idle_ = false;
+  if (close_after_ && !body_done_) co_await lingering_close();
+  co_await stream_->close();
+}
+
+Task<Result<bool>> ServerConnection::read_head(bool first) {
+  const ServerOptions& o = server_.options();
+  bool started = !buf_.empty();
+  Deadline idle_deadline = deadline_after(first ? o.header_timeout : o.keepalive_timeout);
+  Deadline head_deadline = started ? deadline_after(o.header_timeout) : kNoDeadline;
+  for (;;) {
+    if (buf_.empty()) {
+      auto r = co_await stream_->recv(started ? head_deadline : idle_deadline);
+      if (!r.ok()) {
+        if (r.error().code == Errc::timeout && started) {
+          ++server_.stats().timeouts;
+          co_await send_error_and_close(408, "request head not complete within the header timeout");
+        }
+        co_return false;
+      }
+      buf_ = std::move(*r);
+      if (!started) {
+        started = true;
+        head_deadline = deadline_after(o.header_timeout);
+      }
+    }
+    auto step = parser_.feed(buf_.bytes());
+    buf_.consume(step.consumed);
+    if (buf_.empty()) buf_.release();
+    if (step.event == RequestParser::Event::error) {
+      ++server_.stats().parse_errors;
+      co_await send_error_and_close(parser_.error_status(), parser_.error_message());
+      co_return false;
+    }
+    if (step.event == RequestParser::Event::head_complete) co_return true;
+  }
+}
+
+std::string ServerConnection::next_request_id() {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%08x-%u-%llx", server_.request_id_prefix(), server_.reactor().core(),
+                static_cast<unsigned long long>(server_.next_request_number()));
+  return buf;
+}
+
+Task<void> ServerConnection::serve_request() {
+  Request& req = parser_.request();
+  ++server_.stats().requests;
+  std::string_view client_id = req.header("x-request-id");
+  req.request_id = valid_client_request_id(client_id) ? std::string(client_id) : next_request_id();
+  head_request_ = req.method == "HEAD";
+  body_read_ = 0;
+  body_error_.reset();
+  continue_sent_ = false;
+  response_ = ResponseState::none;
+  chunked_response_ = false;
+  response_remaining_.reset();
+  body_done_ = !req.has_body();
+  if (body_done_) {
+    auto step = parser_.feed(buf_.bytes());  // moves the parser past the (empty) message end
+    buf_.consume(step.consumed);
+  }
+  if (!req.keep_alive) close_after_ = true;
+
+  auto match = server_.router().match(req.method, req.path());
+  if (!match.handler) {
+    if (match.allow.empty()) {
+      co_await respond(Response::error(404, "not_found", "no route for " + std::string(req.path())));
+    } else {
+      auto r = Response::error(405, "method_not_allowed", "method " + req.method + " not allowed here");
+      r.header("Allow", match.allow);
+      co_await respond(std::move(r));
+    }
+  } else {
+    req.params = std::move(match.params);
+    body_limit_ = match.options->max_body_bytes;
+    if (req.content_length && *req.content_length > body_limit_) {
+      co_await respond(Response::error(413, "payload_too_large",
+                                       "request body of " + std::to_string(*req.content_length) +
+                                           " bytes exceeds the limit of " + std::to_string(body_limit_)));
+    } else {
+      HttpExchange ex(*this);
+      co_await (*match.handler)(ex);
+      if (response_ == ResponseState::none)
+        co_await respond(Response::error(500, "internal", "the handler produced no response"));
+      else if (response_ == ResponseState::streaming)
+        close_after_ = true;  // a response cut short cannot be followed by another
+    }
+  }
+  if (!body_done_) close_after_ = true;
+}
+
+Task<Status> ServerConnection::send_continue_if_needed() {
+  Request& req = parser_.request();
+  if (!req.expect_continue || continue_sent_ || response_ != ResponseState::none) co_return Status();
+  continue_sent_ = true;
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  co_return co_await stream_->send_all(std::span<const char>(kContinue.data(), kContinue.size()),
+                                       deadline_after(server_.options().send_timeout));
+}
+
+Task<Result<std::span<const char>>> ServerConnection::read_body() {
+  if (body_error_) co_return *body_error_;
+  if (body_done_) co_return std::span<const char>();
+  if (auto s = co_await send_continue_if_needed(); !s.ok()) {
+    body_error_ = s.error();
+    co_return s.error();
+  }
+  for (;;) {
+    if (buf_.empty()) {
+      auto r = co_await stream_->recv(deadline_after(server_.options().body_idle_timeout));
+      if (!r.ok()) {
+        Error e = std::move(r).error();
+        if (e.code == Errc::timeout) {
+          ++server_.stats().timeouts;
+          e.message = "no request body bytes received within the body idle timeout";
+        } else if (e.code == Errc::closed) {
+          e.message = "client closed the connection before the request body was complete";
+        }
+        body_error_ = e;
+        close_after_ = true;
+        co_return e;
+      }
+      buf_ = std::move(*r);
+    }
+    auto step = parser_.feed(buf_.bytes());
+    buf_.consume(step.consumed);
+    switch (step.event) {
+      case RequestParser::Event::body:
+        body_read_ += step.body.size();
+        if (body_read_ > body_limit_) {
+          body_error_ = Error(Errc::limit_exceeded,
+                              "request body exceeds the limit of " + std::to_string(body_limit_) + " bytes");
+          close_after_ = true;
+          co_return *body_error_;
+        }
+        co_return step.body;
+      case RequestParser::Event::message_complete:
+        body_done_ = true;
+        co_return std::span<const char>();
+      case RequestParser::Event::error:
+        body_error_ = Error(Errc::invalid_argument, parser_.error_message());
+        close_after_ = true;
+        co_return *body_error_;
+      case RequestParser::Event::head_complete:  // cannot happen inside a body
+        body_error_ = Error(Errc::internal, "parser reported a head inside a body");
+        close_after_ = true;
+        co_return *body_error_;
+      case RequestParser::Event::need_more:
+        break;
+    }
+  }
+}
+
+std::string ServerConnection::response_head(int status,
+                                            const std::vector<std::pair<std::string, std::string>>& headers,
+                                            std::optional<uint64_t> length) {
+  if (!body_done_ || server_.draining() || interrupted_) close_after_ = true;
+  std::string h;
+  h.reserve(256);
+  h += "HTTP/1.1 ";
+  h += std::to_string(status);
+  h += ' ';
+  h += status_reason(status);
+  h += "\r\n";
+  for (const auto& [k, v] : headers) {
+    h += k;
+    h += ": ";
+    h += v;
+    h += "\r\n";
+  }
+  if (status != 204 && status != 304 && status >= 200) {
+    if (length) {
+      h += "Content-Length: ";
+      h += std::to_string(*length);
+      h += "\r\n";
+    } else {
+      h += "Transfer-Encoding: chunked\r\n";
+    }
+  }
+  h += "Date: ";
+  h += server_.http_date();
+  h += "\r\nX-Request-Id: ";
+  h += parser_.request().request_id;
+  h += "\r\n";
+  if (close_after_) h += "Connection: close\r\n";
+  h += "\r\n";
+  HttpServerStats& st = server_.stats();
+  if (status < 300) ++st.responses_2xx;
+  else if (status < 500) ++st.responses_4xx;
+  else ++st.responses_5xx;
+  return h;
+}
+
+Task<Status> ServerConnection::respond(Response r) {
+  if (response_ != ResponseState::none) co_return Error(Errc::internal, "response already started");
+  response_ = ResponseState::done;
+  std::string head = response_head(r.status, r.headers, r.body.size());
+  std::vector<iovec> iov;
+  iov.push_back({head.data(), head.size()});
+  if (!head_request_ && !r.body.empty()) iov.push_back({r.body.data(), r.body.size()});
+  auto s = co_await stream_->send_all(std::move(iov), deadline_after(server_.options().send_timeout));
+  if (!s.ok()) close_after_ = true;
+  co_return s;
+}
+
+Task<Status> ServerConnection::begin(int status, std::vector<std::pair<std::string, std::string>> headers,
+                                     std::optional<uint64_t> length) {
+  if (response_ != ResponseState::none) co_return Error(Errc::internal, "response already started");
+  response_ = ResponseState::streaming;
+  chunked_response_ = !length.has_value();
+  response_remaining_ = length;
+  std::string head = response_head(status, headers, length);
+  auto s = co_await stream_->send_all(std::span<const char>(head.data(), head.size()),
+                                      deadline_after(server_.options().send_timeout));
+  if (!s.ok()) close_after_ = true;
+  co_return s;
+}
+
+Task<Status> ServerConnection::write(std::span<const char> data) {
+  if (response_ != ResponseState::streaming) co_return Error(Errc::internal, "write() outside a streamed response");
+  if (data.empty() || head_request_) co_return Status();
+  Deadline d = deadline_after(server_.options().send_timeout);
+  Status s;
+  if (chunked_response_) {
+    char size_line[24];
+    int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+    std::vector<iovec> iov{{size_line, static_cast<size_t>(n)},
+                           {const_cast<char*>(data.data()), data.size()},
+                           {const_cast<char*>("\r\n"), 2}};
+    s = co_await stream_->send_all(std::move(iov), d);
+  } else {
+    if (data.size() > *response_remaining_) co_return Error(Errc::internal, "response body longer than declared");
+    *response_remaining_ -= data.size();
+    s = co_await stream_->send_all(data, d);
+  }
+  if (!s.ok()) close_after_ = true;
+  co_return s;
+}
+
+Task<Status> ServerConnection::end() {
+  if (response_ != ResponseState::streaming) co_return Error(Errc::internal, "end() outside a streamed response");
+  if (chunked_response_ && !head_request_) {
+    static constexpr std::string_view kLast = "0\r\n\r\n";
+    auto s = co_await stream_->send_all(std::span<const char>(kLast.data(), kLast.size()),
+                                        deadline_after(server_.options().send_timeout));
+    if (!s.ok()) {
+      close_after_ = true;
+      co_return s;
+    }
+  } else if (!head_request_ && response_remaining_ && *response_remaining_ != 0) {
+    close_after_ = true;
+    co_return Error(Errc::internal, "response body shorter than declared");
+  }
+  response_ = ResponseState::done;
+  co_return Status();
+}
+
+Task<void> ServerConnection::send_error_and_close(int status, std::string message) {
+  close_after_ = true;
+  if (response_ != ResponseState::none) co_return;
+  log_event(LogLevel::debug, "http_request_refused", {{"status", status}, {"reason", message}});
+  (void)co_await respond(Response::error(status, default_error_code(status), message));
+}
+
+Task<void> ServerConnection::lingering_close() {
+  // Closing with unread request bytes would make the kernel send RST, which can destroy the
+  // response we just sent. Half-close, then discard what the client still sends, bounded.
+  stream_->shutdown_write();
+  uint64_t discarded = 0;
+  Deadline d = deadline_after(std::chrono::seconds(2));
+  buf_.release();
+  while (discarded < server_.options().lingering_close_bytes) {
+    auto r = co_await stream_->recv(d);
+    if (!r.ok()) break;
+    discarded += r->size();
+  }
+}
+
+// ---- HttpExchange: the handler's view, forwarding to the connection ----
+
+Request& HttpExchange::request() { return c_.parser_.request(); }
+Reactor& HttpExchange::reactor() { return c_.server_.reactor(); }
+Task<Result<std::span<const char>>> HttpExchange::read_body() { return c_.read_body(); }
+bool HttpExchange::body_complete() const { return c_.body_done_; }
+uint64_t HttpExchange::body_bytes_read() const { return c_.body_read_; }
+void HttpExchange::set_body_limit(uint64_t bytes) { c_.body_limit_ = bytes; }
+Task<Status> HttpExchange::respond(Response r) { return c_.respond(std::move(r)); }
+Task<Status> HttpExchange::begin(int status, std::vector<std::pair<std::string, std::string>> headers,
+                                 std::optional<uint64_t> length) {
+  return c_.begin(status, std::move(headers), length);
+}
+Task<Status> HttpExchange::write(std::span<const char> data) { return c_.write(data); }
+Task<Status> HttpExchange::end() { return c_.end(); }
+bool HttpExchange::responded() const { return c_.response_ != ServerConnection::ResponseState::none; }
+void HttpExchange::close_after() { c_.close_after_ = true; }
+
+int status_for_body_error(const Error& e) {
+  switch (e.code) {
+    case Errc::timeout: return 408;
+    case Errc::limit_exceeded: return 413;
+    case Errc::invalid_argument:
+    case Errc::protocol_error: return 400;
+    default: return 0;
+  }
+}
+
+}  // namespace sluice

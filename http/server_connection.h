@@ -1,0 +1,75 @@
+// ServerConnection: one accepted HTTP/1.1 connection: reads request heads, routes them, lets the
+// handler pull the body and write the response, answers pipelined requests in order, and
+// enforces the limits and timeouts of ServerOptions.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "core/buffer_ring.h"
+#include "core/intrusive_list.h"
+#include "core/result.h"
+#include "core/task.h"
+#include "core/tcp_stream.h"
+#include "http/http_exchange.h"
+#include "http/request_parser.h"
+#include "http/response.h"
+
+namespace sluice {
+
+class HttpServer;
+
+class ServerConnection : public IntrusiveListNode {
+ public:
+  ServerConnection(HttpServer& server, std::unique_ptr<TcpStream> stream);
+  ~ServerConnection();
+
+  Task<void> run();
+  // Shutdown: an idle connection closes now; a busy one closes after its current response,
+  // or (force) stops waiting for the client at once.
+  void interrupt(bool force = false);
+  bool idle() const { return idle_; }
+
+ private:
+  friend class HttpExchange;
+  enum class ResponseState { none, streaming, done };
+
+  Task<Result<bool>> read_head(bool first);  // false: connection should close quietly
+  Task<void> serve_request();
+  Task<Result<std::span<const char>>> read_body();
+  Task<Status> send_continue_if_needed();
+  std::string response_head(int status, const std::vector<std::pair<std::string, std::string>>& headers,
+                            std::optional<uint64_t> length);
+  Task<Status> respond(Response r);
+  Task<Status> begin(int status, std::vector<std::pair<std::string, std::string>> headers,
+                     std::optional<uint64_t> length);
+  Task<Status> write(std::span<const char> data);
+  Task<Status> end();
+  Task<void> send_error_and_close(int status, std::string message);
+  Task<void> lingering_close();
+  std::string next_request_id();
+
+  HttpServer& server_;
+  std::unique_ptr<TcpStream> stream_;
+  RequestParser parser_;
+  RecvBuffer buf_;
+  bool idle_ = true;
+  bool interrupted_ = false;
+  bool close_after_ = false;
+
+  // Per request.
+  uint64_t body_limit_ = 0;
+  uint64_t body_read_ = 0;
+  bool body_done_ = true;
+  std::optional<Error> body_error_;
+  bool continue_sent_ = false;
+  bool head_request_ = false;
+  ResponseState response_ = ResponseState::none;
+  bool chunked_response_ = false;
+  std::optional<uint64_t> response_remaining_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,22 @@
+// ServerOptions: the HTTP server's limits and timeouts, each configurable.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "core/clock.h"
+#include "http/request_parser.h"
+
+namespace sluice {
+
+struct ServerOptions {
+  ParserLimits parser;
+  Duration header_timeout = std::chrono::seconds(10);     // head not complete -> 408, close
+  Duration keepalive_timeout = std::chrono::seconds(60);  // idle between requests -> close
+  Duration body_idle_timeout = std::chrono::seconds(30);  // no body bytes -> 408
+  Duration send_timeout = std::chrono::seconds(30);       // a send that makes no progress
+  unsigned recv_window = 4;                               // buffers queued before backpressure
+  uint64_t lingering_close_bytes = 1 << 20;               // unread body drained before close
+};
+
+}  // namespace sluice
