@@ -181,7 +181,12 @@ RequestParser::Step RequestParser::feed(std::span<const char> data) {
     }
   }
   step.event = s.pending;
-  if (step.event == Event::body) step.body = s.body;
+  if (step.event == Event::body) {
+    step.body = s.body;
+    // llhttp closes a span at the end of every input, even an empty one; an empty body span
+    // must not reach a reader, which would take it for the end of the body.
+    if (step.body.empty()) step.event = Event::need_more;
+  }
   return step;
 }
 

@@ -150,7 +150,11 @@ Task<Result<std::span<const char>>> ServerConnection::read_body() {
     co_return s.error();
   }
   for (;;) {
-    if (buf_.empty()) {
+    // Feed even an empty buffer first: the parser may finish the message without more input.
+    auto step = parser_.feed(buf_.bytes());
+    buf_.consume(step.consumed);
+    if (step.event == RequestParser::Event::need_more) {
+      if (!buf_.empty()) continue;
       auto r = co_await stream_->recv(deadline_after(server_.options().body_idle_timeout));
       if (!r.ok()) {
         Error e = std::move(r).error();
@@ -165,9 +169,8 @@ Task<Result<std::span<const char>>> ServerConnection::read_body() {
         co_return e;
       }
       buf_ = std::move(*r);
+      continue;
     }
-    auto step = parser_.feed(buf_.bytes());
-    buf_.consume(step.consumed);
     switch (step.event) {
       case RequestParser::Event::body:
         body_read_ += step.body.size();
