@@ -1,0 +1,107 @@
+#include "tools/serve_command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <memory>
+
+#include "core/log.h"
+#include "core/reactor_pool.h"
+#include "core/signal_watch.h"
+#include "http/http_server.h"
+#include "storage/api/health_routes.h"
+#include "tools/server_config.h"
+#include "tools/version.h"
+
+namespace sluice {
+
+namespace {
+
+// What each core owns for the server's lifetime; slot i is touched only by core i.
+struct CoreState {
+  std::unique_ptr<HttpServer> server;
+};
+
+Task<void> drain_core(Reactor& r, std::vector<CoreState>* cores, Duration timeout) {
+  CoreState& mine = (*cores)[r.core()];
+  if (mine.server) {
+    co_await mine.server->drain(timeout);
+    mine.server.reset();
+  }
+  log_event(LogLevel::info, "core_stopped");
+  r.stop();
+}
+
+Task<void> watch_signals(Reactor& r, SignalWatch* signals, std::vector<CoreState>* cores, Duration timeout) {
+  int signo = co_await signals->next(r);
+  log_event(LogLevel::info, "shutdown_started", {{"signal", signo}, {"drain_timeout_ms",
+      static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count())}});
+  for (unsigned c = 0; c < r.cores(); ++c)
+    r.post_to(c, [cores, timeout] { spawn(drain_core(*Reactor::current(), cores, timeout)); });
+  // A second signal while draining means "now".
+  signo = co_await signals->next(r);
+  if (signo > 0) {
+    std::fprintf(stderr, "{\"level\":\"warn\",\"event\":\"shutdown_forced\",\"signal\":%d}\n", signo);
+    _exit(1);
+  }
+}
+
+}  // namespace
+
+int run_serve_command(const std::vector<std::string>& args) {
+  auto cfg = parse_server_config(args);
+  if (!cfg.ok()) {
+    if (cfg.error().code == Errc::cancelled) {
+      std::fputs(cfg.error().message.c_str(), stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "sluice serve: %s\n", cfg.error().message.c_str());
+    return 2;
+  }
+  LogLevel level = LogLevel::info;
+  parse_log_level(cfg->log_level, level);
+  set_log_level(level);
+  auto addr = SocketAddress::parse(cfg->listen);
+  if (!addr.ok()) {
+    std::fprintf(stderr, "sluice serve: --listen: %s\n", addr.error().message.c_str());
+    return 2;
+  }
+  auto signals = SignalWatch::create();
+  if (!signals.ok()) {
+    std::fprintf(stderr, "sluice serve: %s\n", signals.error().message.c_str());
+    return 1;
+  }
+  unsigned ncores = cfg->cores ? cfg->cores : available_cores();
+
+  Router router;
+  add_health_routes(router, HealthInfo{kSluiceVersion, ncores, static_cast<int64_t>(time(nullptr))});
+
+  std::vector<CoreState> cores(ncores);
+  ReactorPool pool(ncores, cfg->reactor);
+  const ServerConfig& c = *cfg;
+  auto started = pool.start([&](Reactor& r) {
+    auto server = std::make_unique<HttpServer>(r, router, c.http);
+    if (auto st = server->listen(*addr); !st.ok()) {
+      // Start-up failure: nothing is being served yet, so leave at once with the reason.
+      std::fprintf(stderr, "sluice serve: cannot listen on %s: %s\n", c.listen.c_str(), st.error().message.c_str());
+      _exit(1);
+    }
+    cores[r.core()].server = std::move(server);
+    if (r.core() == 0) {
+      log_event(LogLevel::info, "listening",
+                {{"address", c.listen}, {"cores", ncores}, {"version", kSluiceVersion},
+                 {"io_uring_flags", r.setup_flags()}});
+      spawn(watch_signals(r, &*signals, &cores, c.drain_timeout));
+    }
+  });
+  if (!started.ok()) {
+    std::fprintf(stderr, "sluice serve: %s\n", started.error().message.c_str());
+    return 1;
+  }
+  pool.join();
+  log_event(LogLevel::info, "stopped");
+  return 0;
+}
+
+}  // namespace sluice

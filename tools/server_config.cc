@@ -1,0 +1,151 @@
+#include "tools/server_config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+
+#include "core/log.h"
+#include "core/socket_address.h"
+
+namespace sluice {
+
+namespace {
+
+Result<uint64_t> parse_uint(std::string_view v) {
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty())
+    return Error(Errc::invalid_argument, "expected a non-negative integer, got '" + std::string(v) + "'");
+  return n;
+}
+
+// "30", "30s", "500ms", "2m".
+Result<Duration> parse_duration(std::string_view v) {
+  uint64_t scale_ms = 1000;
+  if (v.ends_with("ms")) {
+    scale_ms = 1;
+    v.remove_suffix(2);
+  } else if (v.ends_with("s")) {
+    v.remove_suffix(1);
+  } else if (v.ends_with("m")) {
+    scale_ms = 60000;
+    v.remove_suffix(1);
+  }
+  auto n = parse_uint(v);
+  if (!n.ok()) return Error(Errc::invalid_argument, "expected a duration like 30s, 500ms or 2m");
+  return std::chrono::duration_cast<Duration>(std::chrono::milliseconds(*n * scale_ms));
+}
+
+struct Option {
+  std::string flag;  // without leading dashes
+  std::string env;
+  std::string help;
+  std::function<Status(ServerConfig&, std::string_view)> apply;
+};
+
+template <class T>
+Status set_uint(T& field, std::string_view v, uint64_t min, uint64_t max) {
+  auto n = parse_uint(v);
+  if (!n.ok()) return n.error();
+  if (*n < min || *n > max)
+    return Error(Errc::invalid_argument,
+                 "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + std::string(v));
+  field = static_cast<T>(*n);
+  return Status();
+}
+
+Status set_duration(Duration& field, std::string_view v) {
+  auto d = parse_duration(v);
+  if (!d.ok()) return d.error();
+  field = *d;
+  return Status();
+}
+
+std::vector<Option> options() {
+  return {
+      {"listen", "SLUICE_LISTEN", "address:port to listen on (default 127.0.0.1:8080)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         auto a = SocketAddress::parse(v);
+         if (!a.ok()) return a.error();
+         c.listen = std::string(v);
+         return Status();
+       }},
+      {"cores", "SLUICE_CORES", "reactor threads, one per core (default: all available)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.cores, v, 1, 1024); }},
+      {"drain-timeout", "SLUICE_DRAIN_TIMEOUT", "how long in-flight requests may finish on SIGTERM (default 30s)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.drain_timeout, v); }},
+      {"log-level", "SLUICE_LOG_LEVEL", "debug, info, warn or error (default info)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         LogLevel l;
+         if (!parse_log_level(v, l)) return Error(Errc::invalid_argument, "expected debug, info, warn or error");
+         c.log_level = std::string(v);
+         return Status();
+       }},
+      {"header-timeout", "SLUICE_HEADER_TIMEOUT", "request head must arrive within (default 10s)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.http.header_timeout, v); }},
+      {"keepalive-timeout", "SLUICE_KEEPALIVE_TIMEOUT", "idle keep-alive connections close after (default 60s)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.http.keepalive_timeout, v); }},
+      {"body-timeout", "SLUICE_BODY_TIMEOUT", "request body idle timeout (default 30s)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.http.body_idle_timeout, v); }},
+      {"max-header-bytes", "SLUICE_MAX_HEADER_BYTES", "request line + headers limit (default 16384)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.http.parser.max_head_bytes, v, 1024, 1 << 20); }},
+      {"max-url-bytes", "SLUICE_MAX_URL_BYTES", "request URL limit (default 8192)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.http.parser.max_url_bytes, v, 256, 1 << 20); }},
+      {"max-headers", "SLUICE_MAX_HEADERS", "request header count limit (default 100)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.http.parser.max_headers, v, 8, 10000); }},
+      {"recv-buffers", "SLUICE_RECV_BUFFERS", "receive buffers per core, a power of two (default 256)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         auto s = set_uint(c.reactor.recv_buffer_count, v, 8, 32768);
+         if (s.ok() && (c.reactor.recv_buffer_count & (c.reactor.recv_buffer_count - 1)) != 0)
+           return Error(Errc::invalid_argument, "must be a power of two");
+         return s;
+       }},
+      {"recv-buffer-size", "SLUICE_RECV_BUFFER_SIZE", "bytes per receive buffer (default 65536)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.reactor.recv_buffer_size, v, 4096, 1 << 20); }},
+      {"recv-window", "SLUICE_RECV_WINDOW", "buffers queued per connection before backpressure (default 4)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.http.recv_window, v, 1, 64); }},
+  };
+}
+
+std::string usage() {
+  std::string u = "usage: sluice serve [flags]\n\nflags (each also settable by its environment variable):\n";
+  for (const auto& o : options()) u += "  --" + o.flag + "=VALUE  (" + o.env + ")  " + o.help + "\n";
+  return u;
+}
+
+}  // namespace
+
+Result<ServerConfig> parse_server_config(const std::vector<std::string>& args) {
+  ServerConfig c;
+  auto opts = options();
+  for (const auto& o : opts) {
+    const char* v = std::getenv(o.env.c_str());
+    if (!v) continue;
+    if (auto s = o.apply(c, v); !s.ok())
+      return Error(Errc::invalid_argument, o.env + "=" + v + ": " + s.error().message);
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "--help" || a == "-h") return Error(Errc::cancelled, usage());
+    if (!a.starts_with("--")) return Error(Errc::invalid_argument, "unexpected argument '" + std::string(a) + "'");
+    a.remove_prefix(2);
+    std::string name(a.substr(0, a.find('=')));
+    std::string value;
+    if (a.find('=') != std::string_view::npos) {
+      value = std::string(a.substr(a.find('=') + 1));
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return Error(Errc::invalid_argument, "flag --" + name + " needs a value");
+    }
+    const Option* found = nullptr;
+    for (const auto& o : opts)
+      if (o.flag == name) found = &o;
+    if (!found) return Error(Errc::invalid_argument, "unknown flag --" + name + " (see sluice serve --help)");
+    if (auto s = found->apply(c, value); !s.ok())
+      return Error(Errc::invalid_argument, "--" + name + "=" + value + ": " + s.error().message);
+  }
+  return c;
+}
+
+}  // namespace sluice

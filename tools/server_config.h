@@ -1,0 +1,27 @@
+// ServerConfig: everything `sluice serve` can be told, from SLUICE_* environment variables
+// overridden by --flags, validated at start with one-line reasons.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/reactor.h"
+#include "core/result.h"
+#include "http/server_options.h"
+
+namespace sluice {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";
+  unsigned cores = 0;  // 0: every core this process may use
+  Duration drain_timeout = std::chrono::seconds(30);
+  std::string log_level = "info";
+  ServerOptions http;
+  ReactorOptions reactor;
+};
+
+// Applies environment variables, then `args` (flags after the subcommand). Errors name the flag
+// or variable and the bad value. `--help` yields Errc::cancelled with the usage text as message.
+Result<ServerConfig> parse_server_config(const std::vector<std::string>& args);
+
+}  // namespace sluice
