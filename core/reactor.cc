@@ -186,7 +186,7 @@ void Reactor::dispatch_completions() {
 
 void Reactor::run() {
   tl_current = this;
-  stopping_ = false;
+  // stop() may already have been called by a task that finished before the loop started.
   while (!stopping_) {
     now_ = Clock::now();
     timers_.fire_expired(now_);
