@@ -1,0 +1,39 @@
+// ApiError: the one place where failures become HTTP: a status, a machine-readable code, a
+// message a person can act on, optional JSON details and extra headers (Retry-After,
+// WWW-Authenticate). Every refusal of the API goes through it.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+#include "http/response.h"
+
+namespace sluice {
+
+struct ApiError {
+  int status = 500;
+  std::string code = "internal";
+  std::string message;
+  std::string details_json;  // a JSON object, or empty
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  ApiError() = default;
+  ApiError(int s, std::string c, std::string m) : status(s), code(std::move(c)), message(std::move(m)) {}
+  ApiError& with_details(std::string json) {
+    details_json = std::move(json);
+    return *this;
+  }
+  ApiError& with_header(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  Response to_response() const;
+};
+
+// The status and code for an internal Error that reached the API without a more specific
+// translation (e.g. a dependency failure): 503 for unavailable/timeout, 404 for not_found...
+ApiError api_error_from(const Error& e);
+
+}  // namespace sluice

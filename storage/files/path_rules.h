@@ -1,0 +1,21 @@
+// Rules for the user-visible virtual path and file name (metadata only: object keys are never
+// derived from them). Rejects traversal, NUL and control characters, backslashes, over-long
+// input; normalises the path to "/a/b" form.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace sluice {
+
+inline constexpr size_t kMaxPathBytes = 1024;
+inline constexpr size_t kMaxNameBytes = 255;
+
+// "" or "/" -> "/"; "docs//x/" -> "/docs/x". Errors name the offending part.
+Result<std::string> normalize_virtual_path(std::string_view path);
+// A file name: 1..255 bytes, valid UTF-8, no '/', '\\', NUL or control characters, not "." or "..".
+Result<std::string> validate_file_name(std::string_view name);
+
+}  // namespace sluice
