@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "tools/serve_command.h"
+#include "tools/token_command.h"
 #include "tools/version.h"
 
 namespace {
@@ -12,6 +13,7 @@ void print_usage(FILE* out) {
                "usage: sluice <command> [flags]\n\n"
                "commands:\n"
                "  serve     run the HTTP API server (sluice serve --help)\n"
+               "  token     mint a development JWT (sluice token --sub u1 --role user)\n"
                "  version   print the version\n"
                "  help      print this text\n");
 }
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "serve") return sluice::run_serve_command(args);
+  if (cmd == "token") return sluice::run_token_command(args);
   if (cmd == "version" || cmd == "--version") {
     std::printf("sluice %s\n", sluice::kSluiceVersion);
     return 0;
