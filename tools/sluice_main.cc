@@ -1,8 +1,10 @@
 // `sluice`: one executable, one subcommand per job (serve, migrate, token, ...).
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "db/migrate_command.h"
 #include "tools/serve_command.h"
 #include "tools/token_command.h"
 #include "tools/version.h"
@@ -13,6 +15,7 @@ void print_usage(FILE* out) {
                "usage: sluice <command> [flags]\n\n"
                "commands:\n"
                "  serve     run the HTTP API server (sluice serve --help)\n"
+               "  migrate   apply database migrations (uses SLUICE_PG_URL)\n"
                "  token     mint a development JWT (sluice token --sub u1 --role user)\n"
                "  version   print the version\n"
                "  help      print this text\n");
@@ -28,6 +31,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "serve") return sluice::run_serve_command(args);
   if (cmd == "token") return sluice::run_token_command(args);
+  if (cmd == "migrate") {
+    const char* url = std::getenv("SLUICE_PG_URL");
+    if (!args.empty() && args[0].rfind("--pg-url=", 0) == 0) url = args[0].c_str() + 9;
+    if (!url || !*url) {
+      std::fprintf(stderr, "sluice migrate: set SLUICE_PG_URL (or --pg-url=postgresql://...)\n");
+      return 2;
+    }
+    return sluice::run_migrate_command(url);
+  }
   if (cmd == "version" || cmd == "--version") {
     std::printf("sluice %s\n", sluice::kSluiceVersion);
     return 0;
