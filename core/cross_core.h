@@ -16,7 +16,8 @@ class CrossCoreCall {
  public:
   CrossCoreCall(Reactor& home, unsigned core, std::function<T()> fn)
       : home_(home), core_(core), fn_(std::move(fn)) {}
-  bool await_ready() const noexcept { return false; }
+  // On the caller's own core there is nothing to send: run fn right here.
+  bool await_ready() const noexcept { return core_ == home_.core(); }
   void await_suspend(std::coroutine_handle<> h) {
     h_ = h;
     home_.post_to(core_, [this] {
@@ -24,7 +25,10 @@ class CrossCoreCall {
       Reactor::current()->post_to(home_.core(), [this] { h_.resume(); });
     });
   }
-  T await_resume() { return std::move(*result_); }
+  T await_resume() {
+    if (!result_) result_.emplace(fn_());
+    return std::move(*result_);
+  }
 
  private:
   Reactor& home_;

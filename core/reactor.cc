@@ -147,11 +147,11 @@ void Reactor::link_deadline(io_uring_sqe* op, __kernel_timespec* ts, Deadline d)
 }
 
 void Reactor::post_to(unsigned core, std::function<void()> fn) {
-  auto* call = new CrossCoreCall(std::move(fn));
-  if (core == core_) {
-    call->complete(0, 0);
+  if (core == core_) {  // never inline: the caller may be in the middle of something
+    local_calls_.push_back(std::move(fn));
     return;
   }
+  auto* call = new CrossCoreCall(std::move(fn));
   io_uring_sqe* sqe = get_sqe();
   io_uring_prep_msg_ring(sqe, peers_.at(core)->ring_fd(), 0,
                          reinterpret_cast<uint64_t>(static_cast<Completion*>(call)), 0);
@@ -190,10 +190,13 @@ void Reactor::run() {
   while (!stopping_) {
     now_ = Clock::now();
     timers_.fire_expired(now_);
-    while (!ready_.empty()) {
+    while (!ready_.empty() || !local_calls_.empty()) {
       running_.swap(ready_);
       for (auto h : running_) h.resume();
       running_.clear();
+      std::vector<std::function<void()>> calls;
+      calls.swap(local_calls_);
+      for (auto& fn : calls) fn();
     }
     if (stopping_) break;
     flush_log();
@@ -201,7 +204,7 @@ void Reactor::run() {
     __kernel_timespec ts{};
     __kernel_timespec* tsp = nullptr;
     Deadline next = timers_.earliest();
-    if (!ready_.empty()) {
+    if (!ready_.empty() || !local_calls_.empty()) {
       tsp = &ts;  // zero: just collect what is there
     } else if (next != kNoDeadline) {
       auto wait = next - Clock::now();

@@ -81,6 +81,7 @@ class Reactor {
   std::vector<std::coroutine_handle<>> ready_;
   std::vector<std::coroutine_handle<>> running_;
   std::vector<Reactor*> peers_;
+  std::vector<std::function<void()>> local_calls_;  // post_to() this very core
   Deadline now_ = Clock::now();
   bool stopping_ = false;
 

@@ -68,7 +68,8 @@ Task<int> SlotPool::borrow_from_peers() {
   for (unsigned i = 1; i < n; ++i) {
     unsigned core = (r_.core() + i) % n;
     SlotPool* peer = peers_[core];
-    bool got = co_await submit_to(r_, core, [peer] { return peer->try_take_local(); });
+    auto take = [peer] { return peer->try_take_local(); };
+    bool got = co_await submit_to(r_, core, std::move(take));
     if (got) co_return static_cast<int>(core);
   }
   co_return -1;

@@ -47,7 +47,8 @@ void TcpListener::start(std::function<void(int)> on_accept) {
 void TcpListener::arm() {
   if (armed_ || stopping_) return;
   io_uring_sqe* sqe = r_.get_sqe();
-  io_uring_prep_multishot_accept(sqe, fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  // Accepted sockets stay blocking: io_uring polls for them (O_NONBLOCK would surface EAGAIN).
+  io_uring_prep_multishot_accept(sqe, fd_, nullptr, nullptr, SOCK_CLOEXEC);
   io_uring_sqe_set_data(sqe, static_cast<Completion*>(this));
   armed_ = true;
 }

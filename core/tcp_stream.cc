@@ -19,7 +19,8 @@ TcpStream::~TcpStream() {
 }
 
 Task<Result<std::unique_ptr<TcpStream>>> TcpStream::connect(Reactor& r, SocketAddress addr, Deadline d) {
-  int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  // Not O_NONBLOCK: io_uring then waits for readiness itself instead of handing back EAGAIN.
+  int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) co_return errno_error("socket", errno);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -34,7 +35,11 @@ Task<Result<std::unique_ptr<TcpStream>>> TcpStream::connect(Reactor& r, SocketAd
 void TcpStream::arm() {
   if (state_ != RecvState::idle || eof_ || err_ != 0 || closing_) return;
   io_uring_sqe* sqe = r_.get_sqe();
-  io_uring_prep_recv_multishot(sqe, fd_, nullptr, 0, 0);
+  if (multishot_) {
+    io_uring_prep_recv_multishot(sqe, fd_, nullptr, 0, 0);
+  } else {
+    io_uring_prep_recv(sqe, fd_, nullptr, 0, 0);
+  }
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = BufferRing::kGroupId;
   io_uring_sqe_set_data(sqe, static_cast<Completion*>(this));

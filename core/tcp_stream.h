@@ -1,7 +1,9 @@
-// TcpStream: a connected socket on one reactor. Receives with one multishot recv into the
-// core's buffer ring; when more than `recv_window` buffers wait unread, it cancels the recv
-// (backpressure: the kernel's socket buffer fills and the peer's window closes) and re-arms
-// once the reader catches up. Sends handle partial writes. Owned by one coroutine at a time.
+// TcpStream: a connected socket on one reactor. Receives into the core's provided-buffer ring,
+// with one recv in flight at most while fewer than `recv_window` buffers wait unread, so a slow
+// reader stops the socket being read (the kernel buffer fills, the peer's window closes).
+// Multishot recv is optional (set_multishot): a busy multishot cannot be cancelled reliably
+// (the kernel keeps re-issuing it while data is there), so under load it fills the whole ring
+// past any window; single-shot recv is the default. Sends handle partial writes.
 #pragma once
 
 #include <sys/uio.h>
@@ -61,6 +63,8 @@ class TcpStream final : private Completion, private BufferWaiter, private TimerE
   void interrupt_reader();
 
   void set_recv_window(unsigned buffers) { window_ = buffers ? buffers : 1; }
+  // Multishot receive: fewer SQEs, but no bound on buffers per connection (see above).
+  void set_multishot(bool on) { multishot_ = on; }
   int fd() const { return fd_; }
   Reactor& reactor() { return r_; }
   bool at_eof() const { return eof_ && head_ == queue_.size(); }
@@ -91,6 +95,7 @@ class TcpStream final : private Completion, private BufferWaiter, private TimerE
   bool timed_out_ = false;
   bool closing_ = false;
   bool interrupted_ = false;
+  bool multishot_ = false;
   int err_ = 0;
   unsigned window_ = 4;
   size_t head_ = 0;

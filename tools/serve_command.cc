@@ -11,6 +11,7 @@
 #include "core/signal_watch.h"
 #include "http/http_server.h"
 #include "storage/api/health_routes.h"
+#include "storage/service.h"
 #include "tools/server_config.h"
 #include "tools/version.h"
 
@@ -21,6 +22,7 @@ namespace {
 // What each core owns for the server's lifetime; slot i is touched only by core i.
 struct CoreState {
   std::unique_ptr<HttpServer> server;
+  Service* service = nullptr;
 };
 
 Task<void> drain_core(Reactor& r, std::vector<CoreState>* cores, Duration timeout) {
@@ -29,6 +31,7 @@ Task<void> drain_core(Reactor& r, std::vector<CoreState>* cores, Duration timeou
     co_await mine.server->drain(timeout);
     mine.server.reset();
   }
+  if (mine.service) co_await mine.service->stop_core(r);
   log_event(LogLevel::info, "core_stopped");
   r.stop();
 }
@@ -74,26 +77,45 @@ int run_serve_command(const std::vector<std::string>& args) {
   }
   unsigned ncores = cfg->cores ? cfg->cores : available_cores();
 
+  auto service = Service::create(cfg->service, ncores);
+  if (!service.ok()) {
+    std::fprintf(stderr, "sluice serve: %s\n", service.error().message.c_str());
+    return 2;
+  }
+  if (!(*service)->enabled())
+    log_event(LogLevel::warn, "file_api_disabled", {{"reason", "SLUICE_PG_URL is not set: only /health is served"}});
+  else if (cfg->service.redis_url.empty())
+    log_event(LogLevel::warn, "redis_not_configured",
+              {{"effect", "per-user upload limits are enforced per instance, not cluster-wide"}});
   Router router;
   add_health_routes(router, HealthInfo{kSluiceVersion, ncores, static_cast<int64_t>(time(nullptr))});
+  (*service)->add_routes(router);
 
   std::vector<CoreState> cores(ncores);
   ReactorPool pool(ncores, cfg->reactor);
   const ServerConfig& c = *cfg;
-  auto started = pool.start([&](Reactor& r) {
-    auto server = std::make_unique<HttpServer>(r, router, c.http);
-    if (auto st = server->listen(*addr); !st.ok()) {
-      // Start-up failure: nothing is being served yet, so leave at once with the reason.
-      std::fprintf(stderr, "sluice serve: cannot listen on %s: %s\n", c.listen.c_str(), st.error().message.c_str());
-      _exit(1);
-    }
-    cores[r.core()].server = std::move(server);
-    if (r.core() == 0) {
-      log_event(LogLevel::info, "listening",
-                {{"address", c.listen}, {"cores", ncores}, {"version", kSluiceVersion},
-                 {"io_uring_flags", r.setup_flags()}});
-      spawn(watch_signals(r, &*signals, &cores, c.drain_timeout));
-    }
+  Service* svc = service->get();
+  auto started = pool.start([&, svc](Reactor& r) {
+    cores[r.core()].service = svc;
+    spawn([](Reactor& re, Service* s, std::vector<CoreState>* cs, const ServerConfig* conf, const Router* rt,
+             SocketAddress at) -> Task<void> {
+      auto st = co_await s->start_core(re);
+      if (!st.ok()) {
+        std::fprintf(stderr, "sluice serve: start-up failed: %s\n", st.error().message.c_str());
+        _exit(1);
+      }
+      auto server = std::make_unique<HttpServer>(re, *rt, conf->http);
+      if (auto ls = server->listen(at); !ls.ok()) {
+        std::fprintf(stderr, "sluice serve: cannot listen on %s: %s\n", conf->listen.c_str(), ls.error().message.c_str());
+        _exit(1);
+      }
+      (*cs)[re.core()].server = std::move(server);
+      if (re.core() == 0)
+        log_event(LogLevel::info, "listening",
+                  {{"address", conf->listen}, {"cores", re.cores()}, {"version", kSluiceVersion},
+                   {"io_uring_flags", re.setup_flags()}});
+    }(r, svc, &cores, &c, &router, *addr));
+    if (r.core() == 0) spawn(watch_signals(r, &*signals, &cores, c.drain_timeout));
   });
   if (!started.ok()) {
     std::fprintf(stderr, "sluice serve: %s\n", started.error().message.c_str());

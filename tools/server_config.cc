@@ -61,8 +61,68 @@ Status set_duration(Duration& field, std::string_view v) {
   return Status();
 }
 
+Status set_string(std::string& field, std::string_view v) {
+  field = std::string(v);
+  return Status();
+}
+
+Status set_bool(bool& field, std::string_view v) {
+  if (v == "true" || v == "1" || v == "yes") field = true;
+  else if (v == "false" || v == "0" || v == "no") field = false;
+  else return Error(Errc::invalid_argument, "expected true or false");
+  return Status();
+}
+
 std::vector<Option> options() {
   return {
+      {"pg-url", "SLUICE_PG_URL", "PostgreSQL URL; without it only /health is served",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.pg_url, v); }},
+      {"pg-connections", "SLUICE_PG_CONNECTIONS", "PostgreSQL connections per core (default 2)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.service.pg_connections, v, 1, 64); }},
+      {"redis-url", "SLUICE_REDIS_URL", "redis://[user:pass@]host:port/db; without it limits are per instance",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.redis_url, v); }},
+      {"redis-failure", "SLUICE_REDIS_FAILURE", "open (fall back to per-instance limits) or closed (refuse)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         if (v != "open" && v != "closed") return Error(Errc::invalid_argument, "expected open or closed");
+         c.service.redis_fail_open = v == "open";
+         return Status();
+       }},
+      {"lease-ttl", "SLUICE_LEASE_TTL", "per-user upload lease lifetime without renewal (default 2m)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.lease_ttl, v); }},
+      {"store", "SLUICE_STORE", "object store: local (default) or s3",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.store, v); }},
+      {"local-store-dir", "SLUICE_LOCAL_STORE_DIR", "directory of the local store (default ./var/objects)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.local_dir, v); }},
+      {"s3-endpoint", "SLUICE_S3_ENDPOINT", "S3 endpoint URL, e.g. https://s3.us-east-1.amazonaws.com",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_endpoint, v); }},
+      {"s3-region", "SLUICE_S3_REGION", "S3 region (default us-east-1)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_region, v); }},
+      {"s3-bucket", "SLUICE_S3_BUCKET", "S3 bucket",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_bucket, v); }},
+      {"s3-path-style", "SLUICE_S3_PATH_STYLE", "path-style addressing (default true)",
+       [](ServerConfig& c, std::string_view v) { return set_bool(c.service.s3_path_style, v); }},
+      {"s3-access-key", "AWS_ACCESS_KEY_ID", "S3 access key id",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_access_key, v); }},
+      {"s3-secret-key", "AWS_SECRET_ACCESS_KEY", "S3 secret access key",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_secret_key, v); }},
+      {"s3-session-token", "AWS_SESSION_TOKEN", "S3 session token (temporary credentials)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_session_token, v); }},
+      {"public-url", "SLUICE_PUBLIC_URL", "base URL clients reach this service at (for signed URLs)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.public_url, v); }},
+      {"url-secret", "SLUICE_URL_SECRET", "HMAC key of locally signed URLs (default: the JWT secret)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.url_secret, v); }},
+      {"jwt-secret", "SLUICE_JWT_SECRET", "HS256 secret (>= 32 bytes)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.jwt_secret, v); }},
+      {"jwks-file", "SLUICE_JWKS_FILE", "JWKS file with RS256/ES256 public keys",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.jwks_file, v); }},
+      {"jwt-issuer", "SLUICE_JWT_ISSUER", "required iss claim",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.jwt_issuer, v); }},
+      {"jwt-audience", "SLUICE_JWT_AUDIENCE", "required aud claim",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.jwt_audience, v); }},
+      {"slots-per-core", "SLUICE_SLOTS_PER_CORE", "concurrent uploads per core (default 512)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.service.slots_per_core, v, 1, 1000000); }},
+      {"slot-wait", "SLUICE_SLOT_WAIT", "how long an upload may wait for a slot (default 0: refuse)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.slot_wait, v); }},
       {"listen", "SLUICE_LISTEN", "address:port to listen on (default 127.0.0.1:8080)",
        [](ServerConfig& c, std::string_view v) -> Status {
          auto a = SocketAddress::parse(v);

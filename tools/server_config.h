@@ -8,6 +8,7 @@
 #include "core/reactor.h"
 #include "core/result.h"
 #include "http/server_options.h"
+#include "storage/service_config.h"
 
 namespace sluice {
 
@@ -18,6 +19,7 @@ struct ServerConfig {
   std::string log_level = "info";
   ServerOptions http;
   ReactorOptions reactor;
+  ServiceConfig service;
 };
 
 // Applies environment variables, then `args` (flags after the subcommand). Errors name the flag

@@ -1,0 +1,12 @@
+// The file API's upload and read routes: PUT /v1/files/content (raw body, streamed),
+// GET /v1/files/{id} (metadata) and GET /v1/files/{id}/content (bytes, with Range).
+#pragma once
+
+#include "http/router.h"
+#include "storage/service_context.h"
+
+namespace sluice {
+
+void add_file_routes(Router& router, ServiceContexts* contexts);
+
+}  // namespace sluice

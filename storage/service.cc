@@ -1,0 +1,176 @@
+#include "storage/service.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "core/log.h"
+#include "storage/api/file_routes.h"
+#include "storage/local/local_store.h"
+#include "storage/s3/s3_store.h"
+
+namespace sluice {
+
+// What a core owns behind its ServiceContext's pointers.
+struct Service::CoreParts {
+  std::unique_ptr<PgPool> pg;
+  std::unique_ptr<RedisClient> redis;
+  std::unique_ptr<ObjectStore> store;
+  std::unique_ptr<SlotPool> slots;
+  std::unique_ptr<UserLeases> leases;
+  std::unique_ptr<Authenticator> auth;
+};
+
+Service::Service(ServiceConfig config, unsigned cores)
+    : config_(std::move(config)), cores_(cores), jwt_(auth::JwtOptions{config_.jwt_issuer, config_.jwt_audience, 30}),
+      built_(cores) {
+  contexts_.resize(cores);
+  parts_.resize(cores);
+}
+
+Service::~Service() = default;
+
+namespace {
+Result<s3::S3Endpoint> parse_s3_endpoint(const ServiceConfig& c) {
+  s3::S3Endpoint e;
+  std::string_view url = c.s3_endpoint;
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos)
+    return Error(Errc::invalid_argument, "S3 endpoint must look like http(s)://host[:port], got '" + c.s3_endpoint + "'");
+  e.scheme = std::string(url.substr(0, scheme_end));
+  std::string_view hostport = url.substr(scheme_end + 3);
+  if (!hostport.empty() && hostport.back() == '/') hostport.remove_suffix(1);
+  auto colon = hostport.rfind(':');
+  if (colon != std::string_view::npos && hostport.find(']') == std::string_view::npos) {
+    e.host = std::string(hostport.substr(0, colon));
+    e.port = static_cast<uint16_t>(std::stoi(std::string(hostport.substr(colon + 1))));
+  } else {
+    e.host = std::string(hostport);
+  }
+  e.bucket = c.s3_bucket;
+  e.path_style = c.s3_path_style;
+  e.region = c.s3_region;
+  if (e.bucket.empty()) return Error(Errc::invalid_argument, "SLUICE_S3_BUCKET is required with SLUICE_STORE=s3");
+  return e;
+}
+}  // namespace
+
+Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned cores) {
+  std::unique_ptr<Service> s(new Service(std::move(config), cores));
+  ServiceConfig& c = s->config_;
+  if (!s->enabled()) return s;
+  if (c.jwt_secret.empty() && c.jwks_file.empty())
+    return Error(Errc::invalid_argument, "set SLUICE_JWT_SECRET (HS256) or SLUICE_JWKS_FILE to authenticate clients");
+  if (!c.jwt_secret.empty())
+    if (auto st = s->jwt_.set_hs256_secret(c.jwt_secret); !st.ok()) return st.error();
+  if (!c.jwks_file.empty()) {
+    std::ifstream in(c.jwks_file);
+    if (!in) return Error(Errc::invalid_argument, "cannot read JWKS file " + c.jwks_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (auto st = s->jwt_.add_jwks(ss.str()); !st.ok()) return st.error();
+  }
+  if (c.url_secret.empty()) c.url_secret = c.jwt_secret;
+  if (c.store != "local" && c.store != "s3")
+    return Error(Errc::invalid_argument, "SLUICE_STORE must be local or s3, got '" + c.store + "'");
+  if (c.store == "s3") {
+    auto e = parse_s3_endpoint(c);
+    if (!e.ok()) return e.error();
+  }
+  if (!c.redis_url.empty()) {
+    auto r = RedisOptions::parse_url(c.redis_url);
+    if (!r.ok()) return r.error();
+  }
+  return s;
+}
+
+void Service::add_routes(Router& router) {
+  if (enabled()) add_file_routes(router, &contexts_);
+}
+
+Task<Status> Service::start_core(Reactor& r) {
+  unsigned core = r.core();
+  auto ctx = std::make_unique<ServiceContext>();
+  auto parts = std::make_unique<CoreParts>();
+  ctx->reactor = &r;
+  if (enabled()) {
+    PgOptions pg;
+    pg.url = config_.pg_url;
+    pg.connections = config_.pg_connections;
+    parts->pg = std::make_unique<PgPool>(r, pg);
+    if (!config_.redis_url.empty()) {
+      auto ro = RedisOptions::from_url(config_.redis_url);
+      if (!ro.ok()) {
+        built_.count_down();
+        co_return ro.error();
+      }
+      parts->redis = std::make_unique<RedisClient>(r, *ro);
+    }
+    if (config_.store == "s3") {
+      S3StoreOptions so;
+      so.endpoint = *parse_s3_endpoint(config_);
+      so.credentials = s3::S3Credentials{config_.s3_access_key, config_.s3_secret_key, config_.s3_session_token};
+      auto st = S3Store::create(r, so);
+      if (!st.ok()) {
+        built_.count_down();
+        co_return st.error();
+      }
+      parts->store = std::move(*st);
+    } else {
+      local::LocalStoreOptions lo;
+      lo.root = config_.local_dir;
+      lo.urls.secret = config_.url_secret;
+      lo.urls.public_base_url = config_.public_url;
+      auto st = local::LocalStore::open(r, lo);
+      if (!st.ok()) {
+        built_.count_down();
+        co_return st.error();
+      }
+      parts->store = std::move(*st);
+    }
+    SlotPoolOptions so;
+    so.slots = config_.slots_per_core;
+    so.max_wait = config_.slot_wait;
+    parts->slots = std::make_unique<SlotPool>(r, so);
+    parts->leases = std::make_unique<UserLeases>(r, parts->redis.get(), LeaseOptions{config_.lease_ttl, config_.redis_fail_open});
+    parts->auth = std::make_unique<Authenticator>(jwt_, nullptr);
+    ctx->pg = parts->pg.get();
+    ctx->store = parts->store.get();
+    ctx->slots = parts->slots.get();
+    ctx->leases = parts->leases.get();
+    ctx->auth = parts->auth.get();
+  }
+  contexts_[core] = std::move(ctx);
+  parts_[core] = std::move(parts);
+  // Start-up only: wait until every core has built its pools, then introduce them.
+  built_.arrive_and_wait();
+  if (enabled()) {
+    std::vector<SlotPool*> slots;
+    std::vector<UserLeases*> leases;
+    for (auto& p : parts_) {
+      slots.push_back(p->slots.get());
+      leases.push_back(p->leases.get());
+    }
+    parts_[core]->slots->set_peers(slots);
+    parts_[core]->leases->set_peers(leases);
+    if (auto st = co_await parts_[core]->pg->start(); !st.ok()) co_return st;
+    if (parts_[core]->redis) {
+      if (auto st = co_await parts_[core]->redis->start(); !st.ok()) {
+        if (!config_.redis_fail_open) co_return st;
+        log_event(LogLevel::warn, "redis_unavailable_at_start", {{"error", st.error().message}});
+      }
+    }
+  }
+  co_return Status();
+}
+
+Task<void> Service::stop_core(Reactor& r) {
+  unsigned core = r.core();
+  if (!contexts_[core]) co_return;
+  co_await contexts_[core]->background.wait();
+  CoreParts& p = *parts_[core];
+  if (p.store) co_await p.store->shutdown();
+  if (p.redis) co_await p.redis->close();
+  if (p.pg) co_await p.pg->close();
+}
+
+}  // namespace sluice

@@ -1,0 +1,85 @@
+// The SQL of the upload path. Each statement does its job atomically on its own (one round
+// trip): reserve quota + create the file row; commit file + settle quota + outbox event; fail
+// file + release quota.
+#pragma once
+
+#include "db/pg_statement.h"
+
+namespace sluice::upload_sql {
+
+// $1 user, $2 tier for a new account. Creates the account on first use.
+inline constexpr PgStatement kEnsureAccount{
+    "sluice_ensure_account",
+    "INSERT INTO sluice.accounts (user_id, tier) "
+    "VALUES ($1, COALESCE((SELECT name FROM sluice.tiers WHERE name = $2), 'free')) "
+    "ON CONFLICT (user_id) DO NOTHING",
+    2};
+
+// $1 user, $2 bytes to reserve (NULL: the tier's max file size, for bodies of unknown length),
+// $3 file id, $4 object key, $5 path, $6 name, $7 content type, $8 visibility, $9 declared size.
+// Returns one row: reserved (bool), reserved_bytes (the amount), quota, used, reserved_total,
+// file_count, reserved_files, max_file_bytes, max_files, max_concurrent_uploads, mime_allowed.
+inline constexpr PgStatement kReserve{
+    "sluice_reserve",
+    "WITH lim AS ("
+    "  SELECT a.user_id, COALESCE(a.quota_bytes_override, t.quota_bytes) AS quota, t.max_file_bytes, t.max_files,"
+    "         t.max_concurrent_uploads, a.used_bytes, a.reserved_bytes, a.file_count, a.reserved_files,"
+    "         COALESCE($2::bigint, t.max_file_bytes) AS amount,"
+    "         (t.allowed_mime_types IS NULL OR $7 = ANY(t.allowed_mime_types)"
+    "          OR split_part($7, '/', 1) || '/*' = ANY(t.allowed_mime_types)) AS mime_ok"
+    "  FROM sluice.accounts a JOIN sluice.tiers t ON t.name = a.tier WHERE a.user_id = $1"
+    "), upd AS ("
+    "  UPDATE sluice.accounts a"
+    "  SET reserved_bytes = a.reserved_bytes + lim.amount, reserved_files = a.reserved_files + 1, updated_at = now()"
+    "  FROM lim"
+    "  WHERE a.user_id = lim.user_id AND lim.mime_ok AND COALESCE($9::bigint, 0) <= lim.max_file_bytes"
+    "    AND a.used_bytes + a.reserved_bytes + lim.amount <= lim.quota"
+    "    AND a.file_count + a.reserved_files + 1 <= lim.max_files"
+    "  RETURNING a.user_id"
+    "), ins AS ("
+    "  INSERT INTO sluice.files (id, owner, object_key, path, name, content_type, visibility, size, status)"
+    "  SELECT $3::uuid, upd.user_id, $4, $5, $6, $7, $8, COALESCE($9::bigint, 0), 'uploading' FROM upd"
+    "  RETURNING id"
+    ")"
+    "SELECT EXISTS (SELECT 1 FROM ins), lim.amount, lim.quota, lim.used_bytes, lim.reserved_bytes, lim.file_count,"
+    "       lim.reserved_files, lim.max_file_bytes, lim.max_files, lim.max_concurrent_uploads, lim.mime_ok "
+    "FROM lim",
+    9};
+
+// $1 file id, $2 owner, $3 final size, $4 md5, $5 sha256, $6 etag, $7 reserved amount.
+// Returns the committed file (kFileColumns order) or no row if it was not 'uploading'.
+inline constexpr PgStatement kCommit{
+    "sluice_commit_file",
+    "WITH f AS ("
+    "  UPDATE sluice.files SET status = 'available', size = $3, md5 = $4, sha256 = $5, etag = $6, updated_at = now()"
+    "  WHERE id = $1::uuid AND owner = $2 AND status = 'uploading' RETURNING *"
+    "), a AS ("
+    "  UPDATE sluice.accounts SET reserved_bytes = reserved_bytes - $7, reserved_files = reserved_files - 1,"
+    "         used_bytes = used_bytes + $3, file_count = file_count + 1, updated_at = now()"
+    "  WHERE user_id = $2 AND EXISTS (SELECT 1 FROM f) RETURNING user_id"
+    "), e AS ("
+    "  INSERT INTO sluice.events (kind, aggregate_id, payload)"
+    "  SELECT 'file.uploaded', f.id::text, jsonb_build_object('owner', f.owner, 'size', f.size, 'key', f.object_key)"
+    "  FROM f"
+    ")"
+    "SELECT f.id::text, f.owner, f.object_key, f.path, f.name, f.size, f.content_type, f.md5, f.sha256, f.etag,"
+    "       f.status, f.visibility, f.tags, f.metadata::text,"
+    "       to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    "       to_char(f.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+    "FROM f, a",
+    7};
+
+// $1 file id, $2 reserved amount. Marks an in-flight file failed and gives its reservation back;
+// does nothing if the file is no longer 'uploading' (so repeating it is harmless).
+inline constexpr PgStatement kFail{
+    "sluice_fail_file",
+    "WITH f AS ("
+    "  UPDATE sluice.files SET status = 'failed', updated_at = now()"
+    "  WHERE id = $1::uuid AND status = 'uploading' RETURNING owner"
+    ")"
+    "UPDATE sluice.accounts SET reserved_bytes = reserved_bytes - $2, reserved_files = reserved_files - 1,"
+    "       updated_at = now() "
+    "WHERE user_id = (SELECT owner FROM f)",
+    2};
+
+}  // namespace sluice::upload_sql

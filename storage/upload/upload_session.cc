@@ -1,0 +1,193 @@
+#include "storage/upload/upload_session.h"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "core/log.h"
+#include "http/json_writer.h"
+#include "storage/upload/upload_queries.h"
+
+namespace sluice {
+
+std::string new_uuid() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) {
+    // The CSPRNG failing is not recoverable in a meaningful way; fall back to time-derived bytes
+    // would risk collisions, so make it loud.
+    log_event(LogLevel::error, "rand_bytes_failed");
+    for (auto& x : b) x = static_cast<unsigned char>(std::rand());
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+  char out[37];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return out;
+}
+
+bool looks_like_uuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string object_key_for(const std::string& user, const std::string& file_id, int64_t unix_time) {
+  time_t t = static_cast<time_t>(unix_time);
+  tm g{};
+  gmtime_r(&t, &g);
+  char date[48];
+  std::snprintf(date, sizeof date, "%04d/%02d/%02d", g.tm_year + 1900, g.tm_mon + 1, g.tm_mday);
+  return "u/" + user + "/" + date + "/" + file_id;
+}
+
+UploadSession::UploadSession(ServiceContext& ctx, Principal who) : ctx_(ctx), who_(std::move(who)) {}
+
+UploadSession::~UploadSession() {
+  if (reserved_ok_ && !committed_) abort_in_background();
+}
+
+namespace {
+
+struct AbortWork {
+  PgPool* pg;
+  UserLeases* leases;
+  ObjectStore* store;
+  std::string user, file_id, key;
+  uint64_t reserved;
+  bool leased, object_written;
+};
+
+Task<void> abort_upload(AbortWork w) {
+  if (w.object_written) {
+    auto s = co_await w.store->remove(w.key);
+    if (!s.ok()) log_event(LogLevel::warn, "upload_abort_delete_failed", {{"key", w.key}, {"error", s.error().message}});
+  }
+  auto f = co_await w.pg->query(upload_sql::kFail, w.file_id, static_cast<int64_t>(w.reserved));
+  if (!f.ok())  // the janitor finds rows stuck in 'uploading' and repairs them
+    log_event(LogLevel::warn, "upload_abort_release_failed", {{"file", w.file_id}, {"error", f.error().message}});
+  if (w.leased) co_await w.leases->release(w.user, w.file_id);
+}
+
+}  // namespace
+
+void UploadSession::abort_in_background() {
+  ++ctx_.upload_stats.failed;
+  AbortWork w{ctx_.pg, ctx_.leases, ctx_.store, who_.user_id, file_id_, object_key_, reserved_, leased_,
+              object_written_};
+  spawn(abort_upload(std::move(w)), &ctx_.background);
+}
+
+Task<std::optional<ApiError>> UploadSession::reserve(const UploadTarget& t) {
+  std::optional<int64_t> size;
+  if (t.size) size = static_cast<int64_t>(*t.size);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto r = co_await ctx_.pg->query(upload_sql::kReserve, who_.user_id, size, file_id_, object_key_, t.path, t.name,
+                                     t.content_type, t.visibility, size);
+    if (!r.ok()) co_return api_error_from(r.error());
+    if (r->rows() == 0) {  // no account yet: create it from the caller's tier, then try again
+      auto e = co_await ctx_.pg->query(upload_sql::kEnsureAccount, who_.user_id, who_.tier);
+      if (!e.ok()) co_return api_error_from(e.error());
+      continue;
+    }
+    const PgResult& row = *r;
+    bool reserved = *row.boolean(0, 0);
+    int64_t amount = *row.int64(0, 1), quota = *row.int64(0, 2), used = *row.int64(0, 3),
+            reserved_total = *row.int64(0, 4), files = *row.int64(0, 5), reserved_files = *row.int64(0, 6),
+            max_file = *row.int64(0, 7), max_files = *row.int64(0, 8), max_concurrent = *row.int64(0, 9);
+    bool mime_ok = *row.boolean(0, 10);
+    if (reserved) {
+      reserved_ = static_cast<uint64_t>(amount);
+      max_concurrent_ = static_cast<int>(max_concurrent);
+      co_return std::nullopt;
+    }
+    std::string details;
+    http::JsonWriter w(details);
+    w.begin_object();
+    w.key("usedBytes").int64(used).key("reservedBytes").int64(reserved_total).key("quotaBytes").int64(quota);
+    w.key("fileCount").int64(files + reserved_files).key("maxFiles").int64(max_files);
+    w.key("maxFileBytes").int64(max_file).key("requestedBytes").int64(amount);
+    w.end_object();
+    if (t.size && static_cast<int64_t>(*t.size) > max_file)
+      co_return ApiError(413, "file_too_large",
+                         "file of " + std::to_string(*t.size) + " bytes exceeds your tier's limit of " +
+                             std::to_string(max_file) + " bytes per file")
+          .with_details(details);
+    if (!mime_ok)
+      co_return ApiError(415, "unsupported_media_type",
+                         "content type '" + t.content_type + "' is not allowed for your tier");
+    if (used + reserved_total + amount > quota)
+      co_return ApiError(507, "quota_exceeded",
+                         "storage quota exceeded: " + std::to_string(used + reserved_total) + " of " +
+                             std::to_string(quota) + " bytes in use, " + std::to_string(amount) + " requested")
+          .with_details(details);
+    co_return ApiError(507, "file_limit_exceeded", "file count limit of " + std::to_string(max_files) + " reached")
+        .with_details(details);
+  }
+  co_return ApiError(500, "internal", "account could not be created");
+}
+
+Task<std::optional<ApiError>> UploadSession::admit(UploadTarget target) {
+  target_ = std::move(target);
+  auto slot = co_await ctx_.slots->acquire();
+  if (!slot.ok())
+    co_return ApiError(503, "server_busy", slot.error().message).with_header("Retry-After", "1");
+  slot_ = std::move(*slot);
+  file_id_ = new_uuid();
+  object_key_ = object_key_for(who_.user_id, file_id_, static_cast<int64_t>(time(nullptr)));
+  if (auto refused = co_await reserve(target_)) co_return refused;
+  reserved_ok_ = true;
+  ++ctx_.upload_stats.started;
+  auto lease = co_await ctx_.leases->acquire(who_.user_id, file_id_, max_concurrent_);
+  if (!lease.ok()) {
+    if (lease.error().code == Errc::limit_exceeded)
+      co_return ApiError(429, "too_many_uploads", lease.error().message).with_header("Retry-After", "1");
+    co_return ApiError(503, "unavailable", lease.error().message).with_header("Retry-After", "1");
+  }
+  leased_ = true;
+  co_return std::nullopt;
+}
+
+Task<std::variant<FileRecord, ApiError>> UploadSession::stream_and_commit(ByteSource& body, ExpectedChecksums expected) {
+  PutOptions opts;
+  opts.content_type = target_.content_type;
+  opts.want_md5 = expected.md5_hex.has_value();
+  opts.want_sha256 = expected.sha256_hex.has_value();
+  uint64_t size = target_.size.value_or(0);
+  object_written_ = true;  // from here on an object (or part of one) may exist: delete on abort
+  auto put = co_await ctx_.store->put(object_key_, size, body, opts);
+  if (!put.ok()) co_return api_error_from(put.error());
+  ctx_.upload_stats.bytes += put->size;
+  if (expected.md5_hex && *expected.md5_hex != put->md5_hex)
+    co_return ApiError(400, "checksum_mismatch",
+                       "Content-MD5 does not match the received bytes (got md5 " + put->md5_hex + ")");
+  if (expected.sha256_hex && *expected.sha256_hex != put->sha256_hex)
+    co_return ApiError(400, "checksum_mismatch",
+                       "X-Checksum-SHA256 does not match the received bytes (got " + put->sha256_hex + ")");
+  std::optional<std::string> md5, sha;
+  if (!put->md5_hex.empty()) md5 = put->md5_hex;
+  if (!put->sha256_hex.empty()) sha = put->sha256_hex;
+  auto c = co_await ctx_.pg->query(upload_sql::kCommit, file_id_, who_.user_id, static_cast<int64_t>(put->size), md5, sha,
+                                   put->etag, static_cast<int64_t>(reserved_));
+  if (!c.ok()) co_return api_error_from(c.error());
+  if (c->rows() != 1)
+    co_return ApiError(409, "upload_expired", "the upload was cancelled before it could be committed");
+  auto file = file_from_row(*c, 0);
+  if (!file.ok()) co_return api_error_from(file.error());
+  committed_ = true;
+  ++ctx_.upload_stats.committed;
+  if (leased_) co_await ctx_.leases->release(who_.user_id, file_id_);
+  leased_ = false;
+  slot_.release();
+  co_return std::move(*file);
+}
+
+}  // namespace sluice

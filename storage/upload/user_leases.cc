@@ -1,0 +1,146 @@
+#include "storage/upload/user_leases.h"
+
+#include <algorithm>
+#include <ctime>
+#include <functional>
+
+#include "core/cross_core.h"
+#include "core/log.h"
+
+namespace sluice {
+
+namespace {
+// KEYS[1] lease set; ARGV: now_ms, ttl_ms, limit, upload id. Returns {granted, count}.
+constexpr const char* kAcquireLua = R"lua(
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local n = redis.call('ZCARD', KEYS[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then
+  redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[4])
+  return {1, n}
+end
+if n >= tonumber(ARGV[3]) then return {0, n} end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {1, n + 1}
+)lua";
+
+int64_t now_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+}  // namespace
+
+UserLeases::UserLeases(Reactor& r, RedisClient* redis, LeaseOptions opts)
+    : r_(r), redis_(redis), opts_(opts), acquire_script_(kAcquireLua) {}
+
+unsigned UserLeases::home_core(const std::string& user) const {
+  return peers_.empty() ? r_.core() : static_cast<unsigned>(std::hash<std::string>{}(user) % peers_.size());
+}
+
+Task<Status> UserLeases::acquire(std::string user, std::string upload_id, int limit) {
+  if (redis_) {
+    int64_t ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(opts_.ttl).count();
+    // (Argument vectors built outside the co_await: GCC 12 miscompiles braced lists there.)
+    std::vector<std::string> keys{key_for(user)};
+    std::vector<std::string> args{std::to_string(now_ms()), std::to_string(ttl_ms), std::to_string(limit), upload_id};
+    auto reply = co_await redis_->eval(acquire_script_, std::move(keys), std::move(args),
+                                       deadline_after(std::chrono::seconds(2)));
+    if (reply.ok() && reply->elements.size() == 2) {
+      if (reply->elements[0].integer == 1) {
+        ++stats_.granted;
+        co_return Status();
+      }
+      ++stats_.refused;
+      co_return Error(Errc::limit_exceeded, "user already has " + std::to_string(reply->elements[1].integer) +
+                                                " uploads in progress (limit " + std::to_string(limit) + ")");
+    }
+    ++stats_.redis_failures;
+    std::string why = reply.ok() ? "unexpected reply to the lease script" : reply.error().message;
+    if (!opts_.fail_open) co_return Error(Errc::unavailable, "upload limits cannot be checked: Redis: " + why);
+    log_event(LogLevel::warn, "lease_redis_failed_fallback_local", {{"error", why}});
+    ++stats_.local_fallbacks;
+  }
+  auto s = co_await acquire_local(user, upload_id, limit);
+  if (s.ok()) local_granted_[upload_id] = true;
+  co_return s;
+}
+
+Task<Status> UserLeases::acquire_local(std::string user, std::string upload_id, int limit) {
+  unsigned home = home_core(user);
+  UserLeases* owner = peers_.empty() ? this : peers_[home];
+  // Named, not a temporary inside co_await: GCC 12 double-destroys such temporaries' captures.
+  auto take = [owner, user, upload_id, limit]() -> int64_t {
+    auto& ids = owner->local_[user];
+    if (static_cast<int>(ids.size()) >= limit) return -static_cast<int64_t>(ids.size()) - 1;
+    ids.push_back(upload_id);
+    return static_cast<int64_t>(ids.size());
+  };
+  int64_t count = co_await submit_to(r_, home, std::move(take));
+  if (count < 0) {
+    ++stats_.refused;
+    co_return Error(Errc::limit_exceeded, "user already has " + std::to_string(-count - 1) +
+                                              " uploads in progress (limit " + std::to_string(limit) + ")");
+  }
+  ++stats_.granted;
+  co_return Status();
+}
+
+Task<void> UserLeases::release(std::string user, std::string upload_id) {
+  auto local = local_granted_.find(upload_id);
+  if (local != local_granted_.end()) {
+    local_granted_.erase(local);
+    co_await release_local(user, upload_id);
+    co_return;
+  }
+  if (!redis_) co_return;
+  std::vector<std::string> cmd{"ZREM", key_for(user), upload_id};
+  auto r = co_await redis_->command(std::move(cmd), deadline_after(std::chrono::seconds(2)));
+  if (!r.ok()) {
+    ++stats_.redis_failures;  // the lease expires on its own after the TTL
+    log_event(LogLevel::warn, "lease_release_failed", {{"error", r.error().message}});
+  }
+}
+
+Task<void> UserLeases::release_local(std::string user, std::string upload_id) {
+  unsigned home = home_core(user);
+  UserLeases* owner = peers_.empty() ? this : peers_[home];
+  auto give_back = [owner, user, upload_id] {
+    auto it = owner->local_.find(user);
+    if (it == owner->local_.end()) return false;
+    auto& ids = it->second;
+    ids.erase(std::remove(ids.begin(), ids.end(), upload_id), ids.end());
+    if (ids.empty()) owner->local_.erase(it);
+    return true;
+  };
+  co_await submit_to(r_, home, std::move(give_back));
+}
+
+Task<void> UserLeases::renew(std::string user, std::string upload_id) {
+  if (!redis_ || local_granted_.count(upload_id)) co_return;
+  int64_t expiry = now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(opts_.ttl).count();
+  std::vector<std::string> cmd{"ZADD", key_for(user), "XX", std::to_string(expiry), upload_id};
+  auto r = co_await redis_->command(std::move(cmd), deadline_after(std::chrono::seconds(2)));
+  if (!r.ok()) ++stats_.redis_failures;
+}
+
+Task<Result<int64_t>> UserLeases::count(std::string user) {
+  if (redis_) {
+    std::vector<std::string> drop{"ZREMRANGEBYSCORE", key_for(user), "-inf", std::to_string(now_ms())};
+    (void)co_await redis_->command(std::move(drop), deadline_after(std::chrono::seconds(2)));
+    std::vector<std::string> card{"ZCARD", key_for(user)};
+    auto r = co_await redis_->command(std::move(card), deadline_after(std::chrono::seconds(2)));
+    if (!r.ok()) co_return std::move(r).error();
+    co_return r->integer;
+  }
+  unsigned home = home_core(user);
+  UserLeases* owner = peers_.empty() ? this : peers_[home];
+  auto count_of = [owner, user]() -> int64_t {
+    auto it = owner->local_.find(user);
+    return it == owner->local_.end() ? 0 : static_cast<int64_t>(it->second.size());
+  };
+  int64_t n = co_await submit_to(r_, home, std::move(count_of));
+  co_return n;
+}
+
+}  // namespace sluice
