@@ -12,29 +12,13 @@
 #include "core/task.h"
 #include "core/tcp_listener.h"
 #include "core/tcp_stream.h"
+#include "tests/support/reactor_fixture.h"
 
 namespace sluice {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Runs `body` as a task on a fresh reactor on this thread until it finishes.
-template <class F>
-void run_reactor(F body, ReactorOptions opts = {}) {
-  auto r = Reactor::create(0, opts);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  Reactor& reactor = **r;
-  reactor.set_peers({&reactor});
-  bool done = false;
-  auto wrapper = [](Reactor& re, F b, bool& d) -> Task<void> {
-    co_await b(re);
-    d = true;
-    re.stop();
-  };
-  spawn(wrapper(reactor, std::move(body), done));
-  reactor.run();
-  ASSERT_TRUE(done);
-}
+using testing::run_reactor;
 
 Task<int> add_later(Reactor& r, int a, int b) {
   co_await SleepUntil(r, deadline_after(1ms));

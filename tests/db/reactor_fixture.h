@@ -12,26 +12,11 @@
 #include "core/reactor.h"
 #include "core/task.h"
 #include "db/pg_pool.h"
+#include "tests/support/reactor_fixture.h"
 
 namespace sluice::testing {
 
 // Runs `body(reactor)` as a task on a fresh reactor on this thread until it finishes.
-template <class F>
-void run_reactor(F body) {
-  auto r = Reactor::create(0, ReactorOptions{.sq_entries = 1024, .recv_buffer_count = 64, .recv_buffer_size = 16384});
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  Reactor& reactor = **r;
-  reactor.set_peers({&reactor});
-  bool done = false;
-  auto wrapper = [](Reactor& re, F b, bool& d) -> Task<void> {
-    co_await b(re);
-    d = true;
-    re.stop();
-  };
-  spawn(wrapper(reactor, std::move(body), done));
-  reactor.run();
-  ASSERT_TRUE(done);
-}
 
 // The value of an environment variable tools/test exports, or "" (the caller fails the test).
 inline std::string service_env(const char* name) {
