@@ -15,6 +15,16 @@ struct io_uring_buf_ring;
 
 namespace sluice {
 
+// Whatever lends receive buffers: the shared ring, or a stream's private buffer.
+class BufferOwner {
+ public:
+  virtual char* buffer_data(uint16_t id) = 0;
+  virtual void give_back(uint16_t id) = 0;
+
+ protected:
+  ~BufferOwner() = default;
+};
+
 // Something waiting for buffers to come back to the ring (a receive that hit ENOBUFS).
 class BufferWaiter : public IntrusiveListNode {
  public:
@@ -24,7 +34,7 @@ class BufferWaiter : public IntrusiveListNode {
   ~BufferWaiter() = default;
 };
 
-class BufferRing {
+class BufferRing final : public BufferOwner {
  public:
   static constexpr uint16_t kGroupId = 0;
 
@@ -35,11 +45,12 @@ class BufferRing {
   BufferRing& operator=(const BufferRing&) = delete;
 
   char* data(uint16_t bid) { return base_ + static_cast<size_t>(bid) * size_; }
+  char* buffer_data(uint16_t bid) override { return data(bid); }
   unsigned buffer_size() const { return size_; }
   unsigned count() const { return count_; }
   unsigned in_use() const { return in_use_; }
   void taken() { ++in_use_; }
-  void give_back(uint16_t bid);
+  void give_back(uint16_t bid) override;
   void wait_for_buffers(BufferWaiter& w) { if (!w.linked()) waiters_.push_back(w); }
 
  private:
@@ -54,12 +65,12 @@ class BufferRing {
   IntrusiveList<BufferWaiter> waiters_;
 };
 
-// RecvBuffer: a received chunk that owns its ring buffer until destroyed; consume() moves the
-// start forward as a parser eats bytes.
+// RecvBuffer: a received chunk that owns its buffer (from the ring or a stream's private one)
+// until destroyed; consume() moves the start forward as a parser eats bytes.
 class RecvBuffer {
  public:
   RecvBuffer() = default;
-  RecvBuffer(BufferRing* ring, uint16_t bid, uint32_t len) : ring_(ring), bid_(bid), len_(len) {}
+  RecvBuffer(BufferOwner* ring, uint16_t bid, uint32_t len) : ring_(ring), bid_(bid), len_(len) {}
   RecvBuffer(RecvBuffer&& o) noexcept
       : ring_(std::exchange(o.ring_, nullptr)), bid_(o.bid_), len_(o.len_), off_(o.off_) {}
   RecvBuffer& operator=(RecvBuffer&& o) noexcept {
@@ -75,7 +86,7 @@ class RecvBuffer {
   ~RecvBuffer() { release(); }
 
   std::span<const char> bytes() const {
-    return ring_ ? std::span<const char>(ring_->data(bid_) + off_, len_ - off_) : std::span<const char>();
+    return ring_ ? std::span<const char>(ring_->buffer_data(bid_) + off_, len_ - off_) : std::span<const char>();
   }
   size_t size() const { return ring_ ? len_ - off_ : 0; }
   bool empty() const { return size() == 0; }
@@ -85,7 +96,7 @@ class RecvBuffer {
   }
 
  private:
-  BufferRing* ring_ = nullptr;
+  BufferOwner* ring_ = nullptr;
   uint16_t bid_ = 0;
   uint32_t len_ = 0;
   uint32_t off_ = 0;

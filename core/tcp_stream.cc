@@ -14,8 +14,21 @@ TcpStream::~TcpStream() {
   r_.cancel_timer(*this);
   // A recv still armed here would complete into freed memory; close() must have run.
   if (state_ != RecvState::idle) std::abort();
-  for (size_t i = head_; i < queue_.size(); ++i) r_.buffers().give_back(queue_[i].bid);
+  for (size_t i = head_; i < queue_.size(); ++i)
+    if (queue_[i].bid != kPrivateBuffer) r_.buffers().give_back(queue_[i].bid);
   if (fd_ >= 0) ::close(fd_);
+}
+
+void TcpStream::use_private_buffer(size_t bytes) {
+  private_size_ = static_cast<uint32_t>(bytes);
+  private_ = std::make_unique<char[]>(bytes);
+}
+
+char* TcpStream::buffer_data(uint16_t) { return private_.get(); }
+
+void TcpStream::give_back(uint16_t) {
+  private_busy_ = false;
+  if (state_ == RecvState::idle && (reader_ || queued_buffers() < window_)) arm();
 }
 
 Task<Result<std::unique_ptr<TcpStream>>> TcpStream::connect(Reactor& r, SocketAddress addr, Deadline d) {
@@ -34,6 +47,15 @@ Task<Result<std::unique_ptr<TcpStream>>> TcpStream::connect(Reactor& r, SocketAd
 
 void TcpStream::arm() {
   if (state_ != RecvState::idle || eof_ || err_ != 0 || closing_) return;
+  if (private_) {
+    if (private_busy_) return;  // re-armed when the reader gives the buffer back
+    io_uring_sqe* sqe = r_.get_sqe();
+    io_uring_prep_recv(sqe, fd_, private_.get(), private_size_, 0);
+    io_uring_sqe_set_data(sqe, static_cast<Completion*>(this));
+    state_ = RecvState::armed;
+    private_busy_ = true;
+    return;
+  }
   io_uring_sqe* sqe = r_.get_sqe();
   if (multishot_) {
     io_uring_prep_recv_multishot(sqe, fd_, nullptr, 0, 0);
@@ -58,7 +80,7 @@ void TcpStream::wait_recv(std::coroutine_handle<> h, Deadline d) {
   reader_ = h;
   if (d != kNoDeadline) r_.add_timer(*this, d);
   if (state_ == RecvState::idle) {
-    if (r_.buffers().in_use() >= r_.buffers().count()) r_.buffers().wait_for_buffers(*this);
+    if (!private_ && r_.buffers().in_use() >= r_.buffers().count()) r_.buffers().wait_for_buffers(*this);
     else arm();
   }
 }
@@ -72,6 +94,7 @@ Result<RecvBuffer> TcpStream::take_recv() {
     }
     // Keep data flowing: re-arm as soon as the reader is below its window.
     if (state_ == RecvState::idle && queued_buffers() < window_) arm();
+    if (q.bid == kPrivateBuffer) return RecvBuffer(static_cast<BufferOwner*>(this), q.bid, q.len);
     return RecvBuffer(&r_.buffers(), q.bid, q.len);
   }
   if (interrupted_) return Error(Errc::cancelled, "connection interrupted (server shutting down)");
@@ -91,7 +114,10 @@ void TcpStream::wake_reader() {
 
 void TcpStream::complete(int res, uint32_t flags) {
   bool more = (flags & IORING_CQE_F_MORE) != 0;
-  if (res > 0) {
+  if (private_ && res <= 0) private_busy_ = false;
+  if (res > 0 && private_) {
+    queue_.push_back({kPrivateBuffer, static_cast<uint32_t>(res)});
+  } else if (res > 0) {
     r_.buffers().taken();
     queue_.push_back({static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT), static_cast<uint32_t>(res)});
   } else if (res == 0) {
@@ -109,7 +135,7 @@ void TcpStream::complete(int res, uint32_t flags) {
   if (state_ == RecvState::idle && queued_buffers() == 0 && (reader_ || res == -ENOBUFS)) {
     // The multishot ended (ran out of buffers, was cancelled, or the kernel ended it) while
     // data is wanted: re-arm now if the ring has buffers, else when one comes back.
-    if (r_.buffers().in_use() < r_.buffers().count()) arm();
+    if (private_ || r_.buffers().in_use() < r_.buffers().count()) arm();
     else r_.buffers().wait_for_buffers(*this);
   }
   if (recv_ready()) wake_reader();
@@ -187,7 +213,8 @@ Task<void> TcpStream::close() {
   BufferWaiter::unlink();
   if (state_ == RecvState::armed) cancel_recv();
   if (state_ != RecvState::idle) co_await CloseWait{closer_};
-  for (size_t i = head_; i < queue_.size(); ++i) r_.buffers().give_back(queue_[i].bid);
+  for (size_t i = head_; i < queue_.size(); ++i)
+    if (queue_[i].bid != kPrivateBuffer) r_.buffers().give_back(queue_[i].bid);
   queue_.clear();
   head_ = 0;
   if (fd_ >= 0) ::close(fd_);

@@ -25,7 +25,7 @@
 
 namespace sluice {
 
-class TcpStream final : private Completion, private BufferWaiter, private TimerEntry {
+class TcpStream final : private Completion, private BufferWaiter, private TimerEntry, private BufferOwner {
  public:
   TcpStream(Reactor& r, int fd);
   ~TcpStream();
@@ -65,6 +65,10 @@ class TcpStream final : private Completion, private BufferWaiter, private TimerE
   void set_recv_window(unsigned buffers) { window_ = buffers ? buffers : 1; }
   // Multishot receive: fewer SQEs, but no bound on buffers per connection (see above).
   void set_multishot(bool on) { multishot_ = on; }
+  // Receive into a buffer of this stream's own instead of the shared ring. For the connections
+  // the service itself depends on (Redis, S3): when thousands of client uploads hold every ring
+  // buffer, the replies those uploads wait for must still be readable.
+  void use_private_buffer(size_t bytes);
   int fd() const { return fd_; }
   Reactor& reactor() { return r_; }
   bool at_eof() const { return eof_ && head_ == queue_.size(); }
@@ -84,7 +88,10 @@ class TcpStream final : private Completion, private BufferWaiter, private TimerE
   void cancel_recv();
   void wake_reader();
 
-  void complete(int res, uint32_t flags) override;   // multishot recv completions
+  void complete(int res, uint32_t flags) override;   // recv completions
+  char* buffer_data(uint16_t id) override;
+  void give_back(uint16_t id) override;              // the private buffer is free again
+  static constexpr uint16_t kPrivateBuffer = 0xFFFF;
   void buffers_available() override;                 // the ring has buffers again
   void fire() override;                              // read deadline passed
 
@@ -96,6 +103,9 @@ class TcpStream final : private Completion, private BufferWaiter, private TimerE
   bool closing_ = false;
   bool interrupted_ = false;
   bool multishot_ = false;
+  bool private_busy_ = false;  // the private buffer is queued or held by the reader
+  std::unique_ptr<char[]> private_;
+  uint32_t private_size_ = 0;
   int err_ = 0;
   unsigned window_ = 4;
   size_t head_ = 0;

@@ -155,6 +155,8 @@ Task<Status> RedisConnection::connect_once() {
   auto s = co_await TcpStream::connect(client_.reactor(), opts.address, d);
   if (!s) co_return Error(Errc::unavailable, "connect to Redis at " + opts.address.to_string() + ": " + s.error().message);
   stream_ = std::move(*s);
+  // Replies must stay readable even when client uploads hold every buffer of the core's ring.
+  stream_->use_private_buffer(32 * 1024);
   if (stopping_) co_return Error(Errc::cancelled, "Redis client is closing");
   std::string hello;
   int expected = 0;

@@ -24,7 +24,25 @@ Task<Result<std::unique_ptr<ClientConnection>>> ClientConnection::connect(Reacto
                                                                           ClientConnectionOptions options) {
   auto s = co_await TcpStream::connect(r, addr, d);
   if (!s) co_return std::move(s).error();
-  co_return std::make_unique<ClientConnection>(std::move(*s), options);
+  // Upstream replies (S3) must stay readable even when client uploads hold every buffer of the
+  // core's ring: they are what those uploads wait for.
+  (*s)->use_private_buffer(32 * 1024);
+  auto c = std::make_unique<ClientConnection>(std::move(*s), options);
+  if (options.tls) {
+    auto session = TlsSession::create(*options.tls, options.tls_host);
+    Status st;  // (no co_await inside ?: — GCC 12 miscompiles it)
+    if (session.ok()) {
+      st = co_await (*session)->handshake(*c->stream_, d);
+    } else {
+      st = session.error();
+    }
+    if (!st.ok()) {
+      co_await c->close();
+      co_return Error(st.error().code, "connecting to " + addr.to_string() + ": " + st.error().message);
+    }
+    c->tls_ = std::move(*session);
+  }
+  co_return c;
 }
 
 Deadline ClientConnection::step_deadline(Deadline d) const {
@@ -37,7 +55,12 @@ Error ClientConnection::fail(Error e) {
 }
 
 Task<Status> ClientConnection::send_pieces(std::vector<iovec> pieces, Deadline d) {
-  auto st = co_await stream_->send_all(std::move(pieces), step_deadline(d));
+  Status st;
+  if (tls_) {
+    st = co_await tls_->send(*stream_, std::move(pieces), step_deadline(d));
+  } else {
+    st = co_await stream_->send_all(std::move(pieces), step_deadline(d));
+  }
   if (!st) co_return fail(Error(st.error().code, "sending the request: " + st.error().message, st.error().detail));
   co_return Status();
 }
@@ -121,6 +144,23 @@ Task<Status> ClientConnection::send_streamed(const ClientRequest& request, std::
 }
 
 Task<Result<ResponseParser::Step>> ClientConnection::next_event(Deadline d) {
+  while (tls_) {  // the same loop over decrypted bytes
+    auto step = parser_.feed(plain_);
+    plain_ = plain_.subspan(step.consumed);
+    if (step.event == ResponseParser::Event::error) co_return fail(Error(Errc::protocol_error, parser_.error_message()));
+    if (step.event != ResponseParser::Event::need_more) co_return step;
+    auto got = co_await tls_->recv(*stream_, step_deadline(d));
+    if (got) {
+      plain_ = *got;
+      continue;
+    }
+    if (got.error().code != Errc::closed) {
+      co_return fail(Error(got.error().code, "reading the response: " + got.error().message, got.error().detail));
+    }
+    auto end = parser_.finish();
+    if (end.event == ResponseParser::Event::error) co_return fail(Error(Errc::closed, parser_.error_message()));
+    co_return end;
+  }
   for (;;) {
     if (buf_.empty()) buf_.release();
     auto step = parser_.feed(buf_.bytes());

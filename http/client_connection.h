@@ -19,6 +19,7 @@
 #include "core/task.h"
 #include "core/tcp_stream.h"
 #include "http/response_parser.h"
+#include "http/tls_session.h"
 
 namespace sluice {
 
@@ -48,6 +49,9 @@ struct ClientConnectionOptions {
   // a stalled peer is noticed even when the overall deadline is far away.
   Duration io_timeout = std::chrono::seconds(30);
   ResponseParserLimits limits;
+  // TLS: when set, the connection speaks TLS to `tls_host` (SNI and certificate name).
+  const TlsClientContext* tls = nullptr;
+  std::string tls_host;
 };
 
 class ClientConnection {
@@ -97,6 +101,8 @@ class ClientConnection {
   Task<Result<ResponseParser::Step>> next_event(Deadline d);
 
   std::unique_ptr<TcpStream> stream_;
+  std::unique_ptr<TlsSession> tls_;
+  std::span<const char> plain_;  // decrypted bytes not yet parsed (TLS only)
   ClientConnectionOptions options_;
   ResponseParser parser_;
   RecvBuffer buf_;

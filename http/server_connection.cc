@@ -155,6 +155,10 @@ Task<Result<std::span<const char>>> ServerConnection::read_body() {
     buf_.consume(step.consumed);
     if (step.event == RequestParser::Event::need_more) {
       if (!buf_.empty()) continue;
+      // Give the spent buffer back before waiting for the next: with more connections than
+      // ring buffers, connections that each keep a spent buffer while waiting for a new one
+      // would hold the whole ring and wait on each other forever.
+      buf_.release();
       auto r = co_await stream_->recv(deadline_after(server_.options().body_idle_timeout));
       if (!r.ok()) {
         Error e = std::move(r).error();

@@ -5,6 +5,13 @@
 
 #include "core/log.h"
 #include "storage/api/file_routes.h"
+#include "storage/api/local_object_routes.h"
+#include "storage/api/upload_routes.h"
+#include "storage/janitor/janitor_task.h"
+#include "storage/api/key_routes.h"
+#include "storage/api/ops_routes.h"
+#include "storage/api/quota_routes.h"
+#include "storage/auth/api_key_store.h"
 #include "storage/local/local_store.h"
 #include "storage/s3/s3_store.h"
 
@@ -17,7 +24,9 @@ struct Service::CoreParts {
   std::unique_ptr<ObjectStore> store;
   std::unique_ptr<SlotPool> slots;
   std::unique_ptr<UserLeases> leases;
+  std::unique_ptr<ApiKeyStore> api_keys;
   std::unique_ptr<Authenticator> auth;
+  std::unique_ptr<JanitorTask> janitor;  // core 0 only
 };
 
 Service::Service(ServiceConfig config, unsigned cores)
@@ -85,6 +94,11 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
 
 void Service::add_routes(Router& router) {
   if (enabled()) add_file_routes(router, &contexts_);
+  if (enabled()) add_upload_routes(router, &contexts_, upload_route_options(config_));
+  if (enabled() && config_.store == "local") add_local_object_routes(router, &contexts_);
+  if (enabled()) add_key_routes(router, &contexts_);
+  if (enabled()) add_quota_routes(router, &contexts_);
+  add_ops_routes(router, &contexts_);
 }
 
 Task<Status> Service::start_core(Reactor& r) {
@@ -92,6 +106,7 @@ Task<Status> Service::start_core(Reactor& r) {
   auto ctx = std::make_unique<ServiceContext>();
   auto parts = std::make_unique<CoreParts>();
   ctx->reactor = &r;
+  ctx->limits.upload_timeout = config_.upload_timeout;  // the janitor's threshold for dead uploads
   if (enabled()) {
     PgOptions pg;
     pg.url = config_.pg_url;
@@ -109,6 +124,11 @@ Task<Status> Service::start_core(Reactor& r) {
       S3StoreOptions so;
       so.endpoint = *parse_s3_endpoint(config_);
       so.credentials = s3::S3Credentials{config_.s3_access_key, config_.s3_secret_key, config_.s3_session_token};
+      so.tls.ca_file = config_.s3_ca_file;
+      // Every streaming upload holds one S3 connection for its whole body: the pool must be as
+      // large as the core's upload slots, and keep them for reuse.
+      so.pool.max_total = config_.slots_per_core + 32;
+      so.pool.max_idle = config_.slots_per_core;
       auto st = S3Store::create(r, so);
       if (!st.ok()) {
         built_.count_down();
@@ -132,12 +152,15 @@ Task<Status> Service::start_core(Reactor& r) {
     so.max_wait = config_.slot_wait;
     parts->slots = std::make_unique<SlotPool>(r, so);
     parts->leases = std::make_unique<UserLeases>(r, parts->redis.get(), LeaseOptions{config_.lease_ttl, config_.redis_fail_open});
-    parts->auth = std::make_unique<Authenticator>(jwt_, nullptr);
+    parts->api_keys = std::make_unique<ApiKeyStore>(*parts->pg, ctx->background);
+    parts->auth = std::make_unique<Authenticator>(jwt_, parts->api_keys.get());
     ctx->pg = parts->pg.get();
     ctx->store = parts->store.get();
     ctx->slots = parts->slots.get();
     ctx->leases = parts->leases.get();
     ctx->auth = parts->auth.get();
+    ctx->api_keys = parts->api_keys.get();
+    ctx->redis = parts->redis.get();
   }
   contexts_[core] = std::move(ctx);
   parts_[core] = std::move(parts);
@@ -159,6 +182,12 @@ Task<Status> Service::start_core(Reactor& r) {
         log_event(LogLevel::warn, "redis_unavailable_at_start", {{"error", st.error().message}});
       }
     }
+    if (core == 0 && config_.janitor_interval.count() > 0) {  // the advisory lock picks one instance
+      CoreParts& p = *parts_[0];
+      JanitorOptions jo{config_.stale_upload_after, config_.upload_timeout};
+      p.janitor = std::make_unique<JanitorTask>(r, config_.pg_url, *p.store, p.redis.get(), config_.janitor_interval, jo);
+      co_await p.janitor->start();
+    }
   }
   co_return Status();
 }
@@ -168,9 +197,18 @@ Task<void> Service::stop_core(Reactor& r) {
   if (!contexts_[core]) co_return;
   co_await contexts_[core]->background.wait();
   CoreParts& p = *parts_[core];
+  if (p.janitor) co_await p.janitor->stop();
   if (p.store) co_await p.store->shutdown();
   if (p.redis) co_await p.redis->close();
   if (p.pg) co_await p.pg->close();
+}
+
+}  // namespace sluice
+
+namespace sluice {
+
+void Service::set_http_stats(unsigned core, const HttpServerStats* stats) {
+  if (core < contexts_.size() && contexts_[core]) contexts_[core]->http_stats = stats;
 }
 
 }  // namespace sluice

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "db/redis_client.h"
+#include "http/http_server.h"
 #include "http/router.h"
 #include "storage/auth/jwt.h"
 #include "storage/service_config.h"
@@ -27,6 +28,8 @@ class Service {
   Task<Status> start_core(Reactor& r);
   // Waits for background clean-up, then closes this core's connections.
   Task<void> stop_core(Reactor& r);
+  // Lets /metrics report this core's HTTP counters (call on that core, after start_core).
+  void set_http_stats(unsigned core, const HttpServerStats* stats);
 
  private:
   struct CoreParts;

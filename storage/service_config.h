@@ -24,6 +24,7 @@ struct ServiceConfig {
   std::string s3_access_key;
   std::string s3_secret_key;
   std::string s3_session_token;
+  std::string s3_ca_file;  // https endpoints: extra CA bundle (default: the system's)
 
   std::string public_url = "http://127.0.0.1:8080";  // base of locally signed URLs
   std::string url_secret;                            // HMAC key for local URLs (default: JWT secret)
@@ -35,6 +36,15 @@ struct ServiceConfig {
 
   unsigned slots_per_core = 512;
   Duration slot_wait{0};
+
+  // Client-driven multipart sessions and the janitor that repairs what is left behind.
+  Duration janitor_interval = std::chrono::seconds(60);     // 0: no background janitor
+  Duration stale_upload_after = std::chrono::minutes(15);   // session without heartbeat: aborted
+  Duration upload_timeout = std::chrono::hours(6);          // direct upload still 'uploading': dead
+  unsigned heartbeat_rate = 60;                             // heartbeats per user per minute
+  Duration presign_default_expiry = std::chrono::minutes(15);
+  Duration presign_min_expiry = std::chrono::minutes(1);
+  Duration presign_max_expiry = std::chrono::hours(24);
 };
 
 }  // namespace sluice

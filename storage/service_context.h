@@ -17,6 +17,10 @@
 
 namespace sluice {
 
+class ApiKeyStore;
+class RedisClient;
+struct HttpServerStats;
+
 struct UploadLimits {
   Duration upload_timeout = std::chrono::hours(6);  // a whole upload; the janitor uses it too
 };
@@ -42,6 +46,9 @@ struct ServiceContext {
   ObjectStore* store = nullptr;
   SlotPool* slots = nullptr;
   Authenticator* auth = nullptr;
+  ApiKeyStore* api_keys = nullptr;  // revocation drops keys from it
+  RedisClient* redis = nullptr;  // null without Redis; for readiness and admin
+  const HttpServerStats* http_stats = nullptr;  // set by whoever owns the core's HttpServer
   UploadLimits limits;
   UploadStats upload_stats;
   // Clean-up work that outlives a request (abort an object, release a reservation); drained at

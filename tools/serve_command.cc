@@ -29,6 +29,7 @@ Task<void> drain_core(Reactor& r, std::vector<CoreState>* cores, Duration timeou
   CoreState& mine = (*cores)[r.core()];
   if (mine.server) {
     co_await mine.server->drain(timeout);
+    if (mine.service) mine.service->set_http_stats(r.core(), nullptr);
     mine.server.reset();
   }
   if (mine.service) co_await mine.service->stop_core(r);
@@ -109,6 +110,7 @@ int run_serve_command(const std::vector<std::string>& args) {
         std::fprintf(stderr, "sluice serve: cannot listen on %s: %s\n", conf->listen.c_str(), ls.error().message.c_str());
         _exit(1);
       }
+      s->set_http_stats(re.core(), &server->stats());
       (*cs)[re.core()].server = std::move(server);
       if (re.core() == 0)
         log_event(LogLevel::info, "listening",

@@ -107,6 +107,8 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_secret_key, v); }},
       {"s3-session-token", "AWS_SESSION_TOKEN", "S3 session token (temporary credentials)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_session_token, v); }},
+      {"s3-ca-file", "SLUICE_S3_CA_FILE", "CA bundle for an https S3 endpoint (default: the system store)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_ca_file, v); }},
       {"public-url", "SLUICE_PUBLIC_URL", "base URL clients reach this service at (for signed URLs)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.public_url, v); }},
       {"url-secret", "SLUICE_URL_SECRET", "HMAC key of locally signed URLs (default: the JWT secret)",
@@ -123,6 +125,27 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_uint(c.service.slots_per_core, v, 1, 1000000); }},
       {"slot-wait", "SLUICE_SLOT_WAIT", "how long an upload may wait for a slot (default 0: refuse)",
        [](ServerConfig& c, std::string_view v) { return set_duration(c.service.slot_wait, v); }},
+      {"janitor-interval", "SLUICE_JANITOR_INTERVAL", "how often the janitor repairs leftovers (default 60s; 0: never)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.janitor_interval, v); }},
+      {"stale-upload-after", "SLUICE_STALE_UPLOAD_AFTER",
+       "multipart sessions without heartbeat for this long are aborted (default 15m)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.stale_upload_after, v); }},
+      {"upload-timeout", "SLUICE_UPLOAD_TIMEOUT",
+       "direct uploads still 'uploading' after this long were cut off by a crash (default 360m)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.upload_timeout, v); }},
+      {"heartbeat-rate", "SLUICE_HEARTBEAT_RATE", "multipart heartbeats allowed per user per minute (default 60)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.service.heartbeat_rate, v, 1, 100000); }},
+      {"presign-expiry", "SLUICE_PRESIGN_EXPIRY", "lifetime of a presigned part URL when the client asks none (default 15m)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.presign_default_expiry, v); }},
+      {"presign-min-expiry", "SLUICE_PRESIGN_MIN_EXPIRY", "shortest expiresIn a client may ask for (default 1m)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.presign_min_expiry, v); }},
+      {"presign-max-expiry", "SLUICE_PRESIGN_MAX_EXPIRY", "longest expiresIn a client may ask for (default 1440m, at most 7 days)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         if (auto s = set_duration(c.service.presign_max_expiry, v); !s.ok()) return s;
+         if (c.service.presign_max_expiry > std::chrono::hours(24 * 7))
+           return Error(Errc::invalid_argument, "must be at most 7 days (S3's limit)");
+         return Status();
+       }},
       {"listen", "SLUICE_LISTEN", "address:port to listen on (default 127.0.0.1:8080)",
        [](ServerConfig& c, std::string_view v) -> Status {
          auto a = SocketAddress::parse(v);
@@ -205,6 +228,12 @@ Result<ServerConfig> parse_server_config(const std::vector<std::string>& args) {
     if (auto s = found->apply(c, value); !s.ok())
       return Error(Errc::invalid_argument, "--" + name + "=" + value + ": " + s.error().message);
   }
+  const ServiceConfig& sc = c.service;
+  if (sc.presign_min_expiry < std::chrono::seconds(1) || sc.presign_min_expiry > sc.presign_max_expiry ||
+      sc.presign_default_expiry < sc.presign_min_expiry || sc.presign_default_expiry > sc.presign_max_expiry)
+    return Error(Errc::invalid_argument,
+                 "presign expiries must satisfy 1s <= SLUICE_PRESIGN_MIN_EXPIRY <= SLUICE_PRESIGN_EXPIRY <= "
+                 "SLUICE_PRESIGN_MAX_EXPIRY");
   return c;
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "db/migrate_command.h"
+#include "tools/janitor_command.h"
 #include "tools/serve_command.h"
 #include "tools/token_command.h"
 #include "tools/version.h"
@@ -16,6 +17,7 @@ void print_usage(FILE* out) {
                "commands:\n"
                "  serve     run the HTTP API server (sluice serve --help)\n"
                "  migrate   apply database migrations (uses SLUICE_PG_URL)\n"
+               "  janitor   repair leftovers of crashes and abandoned uploads once (sluice janitor --once)\n"
                "  token     mint a development JWT (sluice token --sub u1 --role user)\n"
                "  version   print the version\n"
                "  help      print this text\n");
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "serve") return sluice::run_serve_command(args);
   if (cmd == "token") return sluice::run_token_command(args);
+  if (cmd == "janitor") return sluice::run_janitor_command(args);
   if (cmd == "migrate") {
     const char* url = std::getenv("SLUICE_PG_URL");
     if (!args.empty() && args[0].rfind("--pg-url=", 0) == 0) url = args[0].c_str() + 9;

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "http/http_exchange.h"
+#include "storage/api/form_upload.h"
 #include "storage/api/range_header.h"
 #include "storage/api/request_body_source.h"
 #include "storage/files/file_queries.h"
@@ -68,16 +69,15 @@ Task<void> put_content(HttpExchange& ex, ServiceContexts* all) {
       co_return co_await respond_error(ex, ApiError(400, "invalid_visibility", "X-Visibility must be private or public"));
     t.visibility = std::string(vis);
   }
-  if (req.chunked)
-    co_return co_await respond_error(
-        ex, ApiError(411, "length_required", "send Content-Length with the raw upload (chunked bodies are not accepted here)"));
-  t.size = req.content_length.value_or(0);
+  // A chunked body's length is known only at its end: the tier's max file size is reserved,
+  // and the commit settles to what arrived.
+  if (!req.chunked) t.size = req.content_length.value_or(0);
   auto sums = parse_checksum_headers(req.header("content-md5"), req.header("x-checksum-sha256"));
   if (!sums.ok()) co_return co_await respond_error(ex, ApiError(400, "invalid_checksum", sums.error().message));
 
   UploadSession upload(ctx, *who);
   if (auto refused = co_await upload.admit(t)) co_return co_await respond_error(ex, std::move(*refused));
-  ex.set_body_limit(*t.size);
+  ex.set_body_limit(t.size ? *t.size : upload.reserved_bytes());
   RequestBodySource body(ex);
   UserLeases* leases = ctx.leases;
   TaskGroup* bg = &ctx.background;
@@ -184,6 +184,7 @@ void add_file_routes(Router& router, ServiceContexts* contexts) {
   RouteOptions upload;
   upload.max_body_bytes = UINT64_MAX;  // the quota reservation sets each upload's limit
   router.add("PUT", "/v1/files/content", [contexts](HttpExchange& ex) { return put_content(ex, contexts); }, upload);
+  add_form_upload_route(router, contexts);
   router.add("GET", "/v1/files/{id}", [contexts](HttpExchange& ex) { return get_file(ex, contexts); });
   router.add("GET", "/v1/files/{id}/content", [contexts](HttpExchange& ex) { return get_content(ex, contexts); });
 }

@@ -40,22 +40,26 @@ Error no_such_object(std::string_view key) {
 
 namespace {
 
-// Streams exactly `size` bytes from `body` into `file` after the header, one chunk written fully
-// before the next is pulled.
-Task<Status> stream_body(UringFile& file, uint64_t size, ByteSource& body, StreamDigest& digest) {
-  uint64_t written = 0;
+// Streams the body into `file` after the header, one chunk written fully before the next is
+// pulled: exactly `size` bytes when `exact`, otherwise at most `size` (the body's limit).
+Task<Status> stream_body(UringFile& file, uint64_t size, bool exact, ByteSource& body, StreamDigest& digest,
+                         uint64_t& written) {
+  written = 0;
   while (true) {
     auto chunk = co_await body.next();
     if (!chunk.ok()) co_return std::move(chunk).error();
     if (chunk->empty()) break;
-    if (chunk->size() > size - written)
-      co_return Error(Errc::invalid_argument,
-                      "body has more bytes than the declared size of " + std::to_string(size));
+    if (chunk->size() > size - written) {
+      if (exact)
+        co_return Error(Errc::invalid_argument,
+                        "body has more bytes than the declared size of " + std::to_string(size));
+      co_return Error(Errc::limit_exceeded, "body exceeds the limit of " + std::to_string(size) + " bytes");
+    }
     digest.update(*chunk);
     if (Status s = co_await file.write_all(*chunk, kObjectHeaderSize + written); !s.ok()) co_return s;
     written += chunk->size();
   }
-  if (written != size)
+  if (exact && written != size)
     co_return Error(Errc::invalid_argument, "body ended after " + std::to_string(written) + " of the " +
                                                 std::to_string(size) + " declared bytes");
   co_return Status{};
@@ -115,17 +119,23 @@ LocalStore::~LocalStore() { ::close(root_fd_); }
 
 Task<Result<LocalStore::Staged>> LocalStore::stage(uint64_t size, ByteSource& body, bool want_sha256,
                                                    std::string content_type) {
+  co_return co_await stage_body(size, true, body, want_sha256, std::move(content_type));
+}
+
+Task<Result<LocalStore::Staged>> LocalStore::stage_body(uint64_t size, bool exact, ByteSource& body,
+                                                        bool want_sha256, std::string content_type) {
   Staged st;
   st.tmp_path = temp_path();
   auto file = co_await UringFile::open(reactor_, root_fd_, st.tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
   if (!file.ok()) co_return std::move(file).error();
   StreamDigest digest(true, want_sha256);  // MD5 always: it is the etag, as in S3
-  Status s = co_await stream_body(*file, size, body, digest);
+  uint64_t written = 0;
+  Status s = co_await stream_body(*file, size, exact, body, digest, written);
   if (s.ok()) {
-    st.size = size;
+    st.size = written;
     st.digest = digest.finish();
     // Named first: g++ 12 mishandles a braced temporary passed by value to a coroutine.
-    ObjectHeader header{size, st.digest.md5_hex, content_type};
+    ObjectHeader header{written, st.digest.md5_hex, content_type};
     s = co_await write_header(*file, std::move(header));
   }
   if (s.ok() && options_.fsync == FsyncPolicy::on_commit) s = co_await file->sync();
@@ -164,14 +174,25 @@ Task<Status> LocalStore::publish(std::string tmp_path, std::string dest, bool cr
 }
 
 Task<Result<PutResult>> LocalStore::put(std::string key, uint64_t size, ByteSource& body, PutOptions opts) {
+  co_return co_await put_staged(std::move(key), size, true, body, std::move(opts));
+}
+
+Task<Result<PutResult>> LocalStore::put_unknown_size(std::string key, uint64_t max_size, ByteSource& body,
+                                                     PutOptions opts) {
+  // The temp file absorbs any length: nothing to plan up front, only the limit to watch.
+  co_return co_await put_staged(std::move(key), max_size, false, body, std::move(opts));
+}
+
+Task<Result<PutResult>> LocalStore::put_staged(std::string key, uint64_t size, bool exact, ByteSource& body,
+                                               PutOptions opts) {
   auto dest = object_file(key);
   if (!dest.ok()) co_return std::move(dest).error();
   if (Status s = validate_content_type(opts.content_type); !s.ok()) co_return std::move(s).error();
-  auto staged = co_await stage(size, body, opts.want_sha256, opts.content_type);
+  auto staged = co_await stage_body(size, exact, body, opts.want_sha256, opts.content_type);
   if (!staged.ok()) co_return std::move(staged).error();
   if (Status s = co_await publish(staged->tmp_path, *dest, true); !s.ok()) co_return std::move(s).error();
   PutResult r;
-  r.size = size;
+  r.size = staged->size;
   r.etag = staged->digest.md5_hex;
   if (opts.want_md5) r.md5_hex = staged->digest.md5_hex;
   if (opts.want_sha256) r.sha256_hex = staged->digest.sha256_hex;

@@ -48,6 +48,8 @@ class LocalStore final : public ObjectStore {
   LocalStore& operator=(const LocalStore&) = delete;
 
   Task<Result<PutResult>> put(std::string key, uint64_t size, ByteSource& body, PutOptions opts) override;
+  Task<Result<PutResult>> put_unknown_size(std::string key, uint64_t max_size, ByteSource& body,
+                                           PutOptions opts) override;
 
   Task<Result<std::string>> create_multipart(std::string key, std::string content_type) override;
   Task<Result<PartInfo>> upload_part(std::string key, std::string upload_id, int part_number, uint64_t size,
@@ -82,7 +84,12 @@ class LocalStore final : public ObjectStore {
   };
   LocalStore(Reactor& reactor, LocalStoreOptions options, int root_fd);
 
+  // Writes exactly `size` bytes of the body to a temp file.
   Task<Result<Staged>> stage(uint64_t size, ByteSource& body, bool want_sha256, std::string content_type);
+  // The same, or when not `exact`, at most `size` bytes (the limit of a body of unknown length).
+  Task<Result<Staged>> stage_body(uint64_t size, bool exact, ByteSource& body, bool want_sha256,
+                                  std::string content_type);
+  Task<Result<PutResult>> put_staged(std::string key, uint64_t size, bool exact, ByteSource& body, PutOptions opts);
   Task<Status> publish(std::string tmp_path, std::string dest, bool create_parents);
   Task<Result<UploadMeta>> read_upload_meta(std::string key, std::string upload_id);
   Task<Result<std::vector<PartInfo>>> read_part_index(std::string index_path);

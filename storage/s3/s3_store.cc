@@ -18,6 +18,7 @@ struct S3Store::Call {
   std::vector<std::pair<std::string, std::string>> query;    // raw names and values
   std::vector<std::pair<std::string, std::string>> headers;  // signed: content-type, range, x-amz-*
   std::string body;                                          // small body (XML)
+  std::span<const char> held;                                // or a large one the caller holds
   ClientBodySource* source = nullptr;                        // or a streamed one
   uint64_t content_length = 0;
   const s3::BodyCursor::Slice* slice = nullptr;  // the streamed body, to know if it was read
@@ -83,10 +84,15 @@ Result<std::unique_ptr<S3Store>> S3Store::create(Reactor& r, S3StoreOptions opti
 
 Result<std::unique_ptr<S3Store>> S3Store::create(Reactor& r, S3StoreOptions options, SocketAddress address) {
   if (auto st = s3::validate_endpoint(options.endpoint); !st) return std::move(st).error();
+  std::unique_ptr<TlsClientContext> tls;
   if (options.endpoint.scheme == "https") {
-    return Error(Errc::invalid_argument,
-                 "S3 endpoint uses https, but the TLS client is not built yet: use an http endpoint "
-                 "(e.g. a local proxy) for now");
+    auto ctx = TlsClientContext::create(options.tls);
+    if (!ctx) return with_context(std::move(ctx).error(), "S3 endpoint TLS");
+    tls = std::move(*ctx);
+    // Pooled connections speak TLS to the host the requests name (virtual-hosted: bucket.host).
+    options.pool.connection.tls = tls.get();
+    options.pool.connection.tls_host =
+        options.endpoint.path_style ? options.endpoint.host : options.endpoint.bucket + "." + options.endpoint.host;
   }
   if (auto plan = s3::plan_parts(1, {options.part_size, options.multipart_threshold}); !plan) {
     return with_context(std::move(plan).error(), "S3 store options");
@@ -98,8 +104,15 @@ Result<std::unique_ptr<S3Store>> S3Store::create(Reactor& r, S3StoreOptions opti
   if (options.credentials.access_key_id.empty() || options.credentials.secret_access_key.empty()) {
     return Error(Errc::invalid_argument, "S3 credentials are missing (access key id and secret access key)");
   }
+  if (options.unknown_size_buffer_budget < options.part_size) {
+    return Error(Errc::invalid_argument, "S3 unknown-size buffer budget (" + std::to_string(options.unknown_size_buffer_budget) +
+                                             " bytes) must hold at least one part of " +
+                                             std::to_string(options.part_size) + " bytes");
+  }
   if (options.retry.max_attempts < 1) options.retry.max_attempts = 1;
-  return std::unique_ptr<S3Store>(new S3Store(r, std::move(options), address));
+  auto store = std::unique_ptr<S3Store>(new S3Store(r, std::move(options), address));
+  store->tls_ = std::move(tls);
+  return store;
 }
 
 S3Store::S3Store(Reactor& r, S3StoreOptions options, SocketAddress address)
@@ -107,7 +120,8 @@ S3Store::S3Store(Reactor& r, S3StoreOptions options, SocketAddress address)
       options_(std::move(options)),
       pool_(r, address, options_.pool),
       signer_(options_.credentials, options_.endpoint.region),
-      retry_(options_.retry) {}
+      retry_(options_.retry),
+      buffer_budget_(options_.unknown_size_buffer_budget) {}
 
 S3Store::~S3Store() = default;
 
@@ -120,7 +134,8 @@ Task<Result<S3Store::Exchange>> S3Store::attempt(const Call& call, Deadline d, b
   std::vector<s3::SigV4Param> signed_headers;
   signed_headers.reserve(call.headers.size());
   for (const auto& [n, v] : call.headers) signed_headers.push_back({n, v});
-  std::string payload_hash = call.source ? std::string(s3::kUnsignedPayload)
+  // Held bodies are parts of several MiB: hashing them for the signature would cost a pass.
+  std::string payload_hash = call.source || !call.held.empty() ? std::string(s3::kUnsignedPayload)
                              : call.body.empty() ? std::string(s3::kEmptyPayloadSha256)
                                                  : s3::sha256_hex(call.body);
   s3::SigV4Request sreq;
@@ -145,7 +160,7 @@ Task<Result<S3Store::Exchange>> S3Store::attempt(const Call& call, Deadline d, b
   if (!sig->security_token.empty()) req.headers.emplace_back("x-amz-security-token", sig->security_token);
   req.headers.emplace_back("Authorization", sig->authorization);
   for (const auto& h : call.headers) req.headers.push_back(h);
-  req.body = call.body;
+  req.body = call.held.empty() ? std::string_view(call.body) : std::string_view(call.held.data(), call.held.size());
   req.body_source = call.source;
   req.content_length = call.content_length;
 
@@ -283,6 +298,109 @@ Task<Result<PutResult>> S3Store::put_multipart(std::string key, s3::PartPlan pla
   out.md5_hex = std::move(digests.md5_hex);
   out.sha256_hex = std::move(digests.sha256_hex);
   co_return out;
+}
+
+Task<Result<std::string>> S3Store::put_held(const std::string& key, const std::string& upload_id,
+                                            uint32_t part_number, std::span<const char> bytes,
+                                            const std::string& content_type) {
+  Call call;
+  call.method = "PUT";
+  call.key = key;
+  if (!upload_id.empty()) {
+    call.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}};
+  } else {
+    call.headers = {{"Content-Type", content_type}};
+  }
+  call.held = bytes;
+  call.idempotent = true;  // the bytes are still here: sending them again is safe
+  // As put_stream: each send and receive is bounded by the pool's io timeout.
+  auto ex = co_await perform(call, kNoDeadline);
+  if (!ex) co_return std::move(ex).error();
+  std::string etag = unquote(ex->head.header("etag"));
+  if (auto st = co_await ex->conn->drain_body(s3::kMaxS3ErrorBody, deadline_after(options_.request_timeout)); !st) {
+    co_return with_context(std::move(st).error(), describe("PUT", key));
+  }
+  if (etag.empty()) co_return Error(Errc::protocol_error, describe("PUT", key) + ": reply has no ETag");
+  co_return etag;
+}
+
+namespace {
+
+// Equal parts of the configured size, grown so that max_size fits in 10,000 of them, but never
+// past the budget (a larger body then fails at part 10,001).
+uint64_t unknown_size_part(uint64_t configured, uint64_t max_size, uint64_t budget) {
+  uint64_t needed = (max_size + s3::kMaxParts - 1) / s3::kMaxParts;
+  needed = (needed + s3::kMiB - 1) / s3::kMiB * s3::kMiB;
+  return std::min(std::max(configured, needed), std::max(budget, configured));
+}
+
+}  // namespace
+
+Task<Result<PutResult>> S3Store::put_unknown_size(std::string key, uint64_t max_size, ByteSource& body,
+                                                  PutOptions opts) {
+  const uint64_t part_size = unknown_size_part(options_.part_size, max_size, buffer_budget_.cap());
+  // A body limited to less than a part needs only that much room (and ends in one PUT).
+  auto buffer = s3::PartBuffer::take(buffer_budget_, std::min(part_size, max_size));
+  if (!buffer) co_return with_context(std::move(buffer).error(), describe("PUT", key));
+  s3::PartFiller filler(body, max_size, opts.want_md5, opts.want_sha256);
+  if (auto st = co_await filler.fill(*buffer); !st) co_return with_context(std::move(st).error(), describe("PUT", key));
+  Result<std::string> etag(Error(Errc::internal, "unset"));
+  if (filler.ended()) {
+    etag = co_await put_held(key, {}, 0, buffer->bytes(), opts.content_type);
+  } else {
+    etag = co_await put_unknown_parts(key, part_size, *buffer, filler, opts.content_type);
+  }
+  if (!etag) co_return std::move(etag).error();
+  PutResult out;
+  out.size = filler.total();
+  out.etag = std::move(*etag);
+  StreamDigestResult digests = filler.finish_digests();
+  out.md5_hex = std::move(digests.md5_hex);
+  out.sha256_hex = std::move(digests.sha256_hex);
+  co_return out;
+}
+
+Task<Result<std::string>> S3Store::put_unknown_parts(const std::string& key, uint64_t part_size,
+                                                     s3::PartBuffer& buffer, s3::PartFiller& filler,
+                                                     const std::string& content_type) {
+  auto upload_id = co_await create_multipart(key, content_type);
+  if (!upload_id) co_return std::move(upload_id).error();
+  std::vector<PartInfo> parts;
+  std::optional<Error> failure;
+  for (uint32_t n = 1;; ++n) {
+    // The buffer holds part n: a full one with more to come, or the last one.
+    if (n > s3::kMaxParts) {
+      failure = Error(Errc::limit_exceeded, describe("PUT", key) + ": a body of unknown length may have at most " +
+                                                std::to_string(s3::kMaxParts) + " parts of " +
+                                                std::to_string(part_size) + " bytes here");
+      break;
+    }
+    auto etag = co_await put_held(key, *upload_id, n, buffer.bytes(), {});
+    if (!etag) {
+      failure = std::move(etag).error();
+      break;
+    }
+    parts.push_back(PartInfo{static_cast<int>(n), buffer.size(), std::move(*etag)});
+    if (filler.ended()) break;
+    buffer.clear();
+    if (auto st = co_await filler.fill(buffer); !st) {
+      failure = with_context(std::move(st).error(), describe("PUT", key));
+      break;
+    }
+  }
+  Result<std::string> etag(Error(Errc::internal, "unset"));
+  if (failure) {
+    etag = std::move(*failure);
+  } else {
+    etag = co_await complete_multipart(key, *upload_id, parts);
+  }
+  if (!etag) {
+    // Leave nothing behind: a dangling upload keeps its parts (and their cost) forever.
+    if (auto st = co_await abort_multipart(key, *upload_id); !st) {
+      log_event(LogLevel::warn, "s3_abort_failed", {{"key", key}, {"error", st.error().message}});
+    }
+  }
+  co_return etag;
 }
 
 Task<Result<std::string>> S3Store::create_multipart(std::string key, std::string content_type) {

@@ -17,7 +17,9 @@
 #include "core/socket_address.h"
 #include "core/task.h"
 #include "http/client_pool.h"
+#include "http/tls_session.h"
 #include "storage/s3/body_cursor.h"
+#include "storage/s3/part_buffer.h"
 #include "storage/s3/part_plan.h"
 #include "storage/s3/retry_policy.h"
 #include "storage/s3/s3_endpoint.h"
@@ -31,12 +33,16 @@ struct S3StoreOptions {
   s3::S3Credentials credentials;
   uint64_t part_size = 8 * s3::kMiB;             // multipart part size (grown past 10,000 parts)
   uint64_t multipart_threshold = 64 * s3::kMiB;  // larger objects go up in parts; <= 5 GiB
+  TlsClientOptions tls;    // https endpoints: CA file (default: system store), verification
   ClientPoolOptions pool;  // connection limits, connect timeout, per-step io timeout
   // Overall deadline of a request without a streamed body (HEAD, DELETE, list, complete...).
   Duration request_timeout = std::chrono::seconds(30);
   s3::RetryOptions retry;
   int64_t presign_min_expiry = 60;      // seconds
   int64_t presign_max_expiry = 604800;  // seconds; S3's own limit is 7 days
+  // Memory this store (one core) may hold for bodies of unknown length, each of which buffers up
+  // to one part at a time; past it such uploads are refused with Errc::unavailable.
+  uint64_t unknown_size_buffer_budget = 64 * s3::kMiB;
 };
 
 class S3Store final : public ObjectStore {
@@ -49,6 +55,10 @@ class S3Store final : public ObjectStore {
   ~S3Store() override;
 
   Task<Result<PutResult>> put(std::string key, uint64_t size, ByteSource& body, PutOptions opts) override;
+  // Buffers the body a part at a time (memory from the buffer budget): one PUT when it ends
+  // within the first part, else a multipart upload of equal parts, aborted on any failure.
+  Task<Result<PutResult>> put_unknown_size(std::string key, uint64_t max_size, ByteSource& body,
+                                           PutOptions opts) override;
   Task<Result<std::string>> create_multipart(std::string key, std::string content_type) override;
   Task<Result<PartInfo>> upload_part(std::string key, std::string upload_id, int part_number, uint64_t size,
                                      ByteSource& body, PutOptions opts) override;
@@ -71,6 +81,8 @@ class S3Store final : public ObjectStore {
 
   const ClientPool& pool() const { return pool_; }
   const S3StoreOptions& options() const { return options_; }
+  // Bytes of the buffer budget charged by uploads of unknown size in flight.
+  uint64_t buffered_bytes() const { return buffer_budget_.used(); }
 
  private:
   struct Call;
@@ -91,12 +103,22 @@ class S3Store final : public ObjectStore {
                                        uint64_t size, s3::BodyCursor& cursor, const std::string& content_type);
   Task<Result<PutResult>> put_multipart(std::string key, s3::PartPlan plan, s3::BodyCursor& cursor,
                                         std::string content_type);
+  // PUTs bytes held in memory (an object, or a part when upload_id is set): replayable, so
+  // retried like any idempotent call. Returns the ETag without quotes.
+  Task<Result<std::string>> put_held(const std::string& key, const std::string& upload_id, uint32_t part_number,
+                                     std::span<const char> bytes, const std::string& content_type);
+  // The multipart half of put_unknown_size: `buffer` holds the first part, and more follows.
+  // Returns the object's ETag; aborts the upload on failure.
+  Task<Result<std::string>> put_unknown_parts(const std::string& key, uint64_t part_size, s3::PartBuffer& buffer,
+                                              s3::PartFiller& filler, const std::string& content_type);
 
   Reactor& r_;
   S3StoreOptions options_;
+  std::unique_ptr<TlsClientContext> tls_;  // before pool_: its connections point at it
   ClientPool pool_;
   s3::SigV4Signer signer_;
   s3::RetryPolicy retry_;
+  s3::PartBufferBudget buffer_budget_;
 };
 
 }  // namespace sluice

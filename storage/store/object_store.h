@@ -89,6 +89,11 @@ class ObjectStore {
   // Streams exactly `size` bytes from `body` into `key`. Fails (and leaves no object) if the
   // source ends early or has more bytes than `size`.
   virtual Task<Result<PutResult>> put(std::string key, uint64_t size, ByteSource& body, PutOptions opts) = 0;
+  // Streams a body whose length is known only at its end (chunked requests, form-data parts).
+  // Fails with Errc::limit_exceeded, leaving no object, once the body passes `max_size`; may
+  // fail with Errc::unavailable when the store lacks the memory to take it now (retry later).
+  virtual Task<Result<PutResult>> put_unknown_size(std::string key, uint64_t max_size, ByteSource& body,
+                                                   PutOptions opts) = 0;
 
   virtual Task<Result<std::string>> create_multipart(std::string key, std::string content_type) = 0;
   virtual Task<Result<PartInfo>> upload_part(std::string key, std::string upload_id, int part_number,

@@ -15,7 +15,8 @@ inline constexpr PgStatement kEnsureAccount{
     "ON CONFLICT (user_id) DO NOTHING",
     2};
 
-// $1 user, $2 bytes to reserve (NULL: the tier's max file size, for bodies of unknown length),
+// $1 user, $2 bytes to reserve (NULL: the tier's max file size, for bodies of unknown length;
+// with $9 NULL, an upper bound such as a form body's length: the tier's max caps it),
 // $3 file id, $4 object key, $5 path, $6 name, $7 content type, $8 visibility, $9 declared size.
 // Returns one row: reserved (bool), reserved_bytes (the amount), quota, used, reserved_total,
 // file_count, reserved_files, max_file_bytes, max_files, max_concurrent_uploads, mime_allowed.
@@ -24,7 +25,7 @@ inline constexpr PgStatement kReserve{
     "WITH lim AS ("
     "  SELECT a.user_id, COALESCE(a.quota_bytes_override, t.quota_bytes) AS quota, t.max_file_bytes, t.max_files,"
     "         t.max_concurrent_uploads, a.used_bytes, a.reserved_bytes, a.file_count, a.reserved_files,"
-    "         COALESCE($2::bigint, t.max_file_bytes) AS amount,"
+    "         LEAST(COALESCE($2::bigint, t.max_file_bytes), GREATEST(t.max_file_bytes, COALESCE($9::bigint, 0))) AS amount,"
     "         (t.allowed_mime_types IS NULL OR $7 = ANY(t.allowed_mime_types)"
     "          OR split_part($7, '/', 1) || '/*' = ANY(t.allowed_mime_types)) AS mime_ok"
     "  FROM sluice.accounts a JOIN sluice.tiers t ON t.name = a.tier WHERE a.user_id = $1"

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "http/json_writer.h"
+#include "storage/upload/label_queries.h"
 #include "storage/upload/upload_queries.h"
 
 namespace sluice {
@@ -87,11 +88,13 @@ void UploadSession::abort_in_background() {
 }
 
 Task<std::optional<ApiError>> UploadSession::reserve(const UploadTarget& t) {
-  std::optional<int64_t> size;
+  std::optional<int64_t> size, amount_hint;
   if (t.size) size = static_cast<int64_t>(*t.size);
+  amount_hint = size;
+  if (!t.size && t.size_bound) amount_hint = static_cast<int64_t>(*t.size_bound);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto r = co_await ctx_.pg->query(upload_sql::kReserve, who_.user_id, size, file_id_, object_key_, t.path, t.name,
-                                     t.content_type, t.visibility, size);
+    auto r = co_await ctx_.pg->query(upload_sql::kReserve, who_.user_id, amount_hint, file_id_, object_key_, t.path,
+                                     t.name, t.content_type, t.visibility, size);
     if (!r.ok()) co_return api_error_from(r.error());
     if (r->rows() == 0) {  // no account yet: create it from the caller's tier, then try again
       auto e = co_await ctx_.pg->query(upload_sql::kEnsureAccount, who_.user_id, who_.tier);
@@ -146,6 +149,10 @@ Task<std::optional<ApiError>> UploadSession::admit(UploadTarget target) {
   if (auto refused = co_await reserve(target_)) co_return refused;
   reserved_ok_ = true;
   ++ctx_.upload_stats.started;
+  if (!target_.tags.empty() || target_.metadata_json != "{}") {
+    auto l = co_await ctx_.pg->query(upload_sql::kSetLabels, file_id_, target_.tags, target_.metadata_json);
+    if (!l.ok()) co_return api_error_from(l.error());
+  }
   auto lease = co_await ctx_.leases->acquire(who_.user_id, file_id_, max_concurrent_);
   if (!lease.ok()) {
     if (lease.error().code == Errc::limit_exceeded)
@@ -161,9 +168,14 @@ Task<std::variant<FileRecord, ApiError>> UploadSession::stream_and_commit(ByteSo
   opts.content_type = target_.content_type;
   opts.want_md5 = expected.md5_hex.has_value();
   opts.want_sha256 = expected.sha256_hex.has_value();
-  uint64_t size = target_.size.value_or(0);
   object_written_ = true;  // from here on an object (or part of one) may exist: delete on abort
-  auto put = co_await ctx_.store->put(object_key_, size, body, opts);
+  Result<PutResult> put(Error(Errc::internal, "unset"));
+  if (target_.size) {
+    put = co_await ctx_.store->put(object_key_, *target_.size, body, opts);
+  } else {
+    // The reservation is the most this upload may take (used += the real size on commit).
+    put = co_await ctx_.store->put_unknown_size(object_key_, reserved_, body, opts);
+  }
   if (!put.ok()) co_return api_error_from(put.error());
   ctx_.upload_stats.bytes += put->size;
   if (expected.md5_hex && *expected.md5_hex != put->md5_hex)

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "core/slot_pool.h"
 #include "core/task.h"
@@ -25,6 +26,11 @@ struct UploadTarget {
   std::string content_type = "application/octet-stream";
   std::string visibility = "private";
   std::optional<uint64_t> size;  // nullopt: unknown (chunked); the tier's max file size is reserved
+  // With an unknown size: an upper bound known otherwise (a form body's Content-Length), so
+  // min(bound, the tier's max file size) is reserved instead.
+  std::optional<uint64_t> size_bound;
+  std::vector<std::string> tags;     // set on the row before the body streams
+  std::string metadata_json = "{}";  // a JSON object, validated by the caller
 };
 
 class UploadSession {
@@ -36,7 +42,8 @@ class UploadSession {
 
   // nullopt when admitted; otherwise the refusal to send (nothing is held then).
   Task<std::optional<ApiError>> admit(UploadTarget target);
-  // Streams `body` (exactly the declared size) into the store and commits the file.
+  // Streams `body` (exactly the declared size; with an unknown size, at most the reservation)
+  // into the store and commits the file with the size received.
   Task<std::variant<FileRecord, ApiError>> stream_and_commit(ByteSource& body, ExpectedChecksums expected);
 
   // How many bytes may be accepted for this upload (the reservation).

@@ -178,7 +178,9 @@ TEST(TcpStream, ManyConnectionsShareAFewBuffers) {
         std::vector<std::unique_ptr<TcpStream>> servers;
         for (int fd : accepted) {
           servers.push_back(std::make_unique<TcpStream>(r, fd));
-          servers.back()->set_multishot(servers.size() % 2 == 0);  // both receive modes
+          // All three receive modes: shared ring single-shot, multishot, private buffer.
+          if (servers.size() % 3 == 1) servers.back()->set_multishot(true);
+          if (servers.size() % 3 == 2) servers.back()->use_private_buffer(4096);
         }
         int finished = 0;
         std::vector<size_t> totals(kConns, 0);

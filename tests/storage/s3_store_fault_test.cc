@@ -229,8 +229,11 @@ TEST(S3StoreFaults, OptionsAreChecked) {
   o.part_size = 1024;
   EXPECT_FALSE(S3Store::create(r, o).ok());
   o = test_s3_options("https://127.0.0.1:9", "fake-bucket", "key", "secret");
+  o.tls.ca_file = "/nonexistent/ca.pem";  // an https endpoint with a CA bundle that cannot be read
   auto tls = S3Store::create(r, o);
   EXPECT_FALSE(tls.ok());
+  o.tls.ca_file.clear();  // the system store: accepted
+  EXPECT_TRUE(S3Store::create(r, o).ok());
   o = test_s3_options("http://127.0.0.1:9", "fake-bucket", "", "");
   EXPECT_FALSE(S3Store::create(r, o).ok());
   o = test_s3_options("http://127.0.0.1:9", "Bad_Bucket", "key", "secret");

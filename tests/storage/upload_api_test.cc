@@ -4,151 +4,36 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
-#include <filesystem>
-#include <random>
 #include <string>
 
-#include "db/migrations.h"
-#include "db/redis_client.h"
-#include "http/http_server.h"
-#include "storage/api/health_routes.h"
-#include "storage/auth/jwt.h"
-#include "storage/service.h"
-#include "tests/db/reactor_fixture.h"
-#include "tests/support/raw_http_client.h"
+#include "tests/storage/upload_test_env.h"
 
 namespace sluice {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::id_in;
+using testing::pattern_bytes;
 using testing::RawHttpClient;
 using testing::RawResponse;
-using testing::run_reactor;
-using testing::ScopedTestDatabase;
-using testing::service_env;
+using testing::token_for;
+using Env = testing::UploadEnv;
 
-const std::string kSecret = "test-secret-0123456789abcdef-0123456789";
-
-std::string token_for(const std::string& user, auth::Role role = auth::Role::user, int64_t ttl = 600) {
-  auth::Claims c;
-  c.sub = user;
-  c.role = role;
-  return auth::mint_hs256(c, kSecret, static_cast<int64_t>(time(nullptr)), ttl);
-}
-
-std::string pattern_bytes(size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::mt19937 rng(seed);
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
-// Everything one test needs: a fresh database, a store directory, the service on one core and
-// its HTTP server, plus a pool for checking the database directly.
-struct Env {
-  Reactor& r;
-  std::unique_ptr<Service> service;
-  Router router;
-  std::unique_ptr<HttpServer> server;
-  std::unique_ptr<PgPool> check;
-  std::unique_ptr<RedisClient> redis;
-  std::string store_dir;
-  std::string run_id;
-
-  uint16_t port() const { return server->port(); }
-  std::string user(const std::string& name) const { return name + "-" + run_id; }
-
-  Task<Result<RawResponse>> call(std::string request) {
-    auto c = co_await RawHttpClient::connect(r, port());
-    if (!c.ok()) co_return std::move(c).error();
-    (void)co_await (*c)->send(std::move(request));
-    auto resp = co_await (*c)->read_response(10s);
-    co_await (*c)->close();
-    co_return resp;
-  }
-  Task<Result<RawResponse>> upload(std::string token, std::string query, std::string body, std::string extra = "") {
-    std::string req = "PUT /v1/files/content?" + query + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + token +
-                      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
-    co_return co_await call(std::move(req));
-  }
-  Task<Result<RawResponse>> get(std::string token, std::string path, std::string extra = "") {
-    co_return co_await call("GET " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + token + "\r\n" + extra +
-                            "\r\n");
-  }
-  Task<int64_t> scalar(std::string sql) {
-    auto res = co_await check->execute(std::move(sql));
-    EXPECT_TRUE(res.ok()) << (res.ok() ? "" : res.error().message);
-    if (!res.ok() || res->rows() == 0 || res->is_null(0, 0)) co_return -1;
-    co_return *res->int64(0, 0);
-  }
-  Task<int64_t> leases_of(std::string user) {
-    std::vector<std::string> drop{"ZREMRANGEBYSCORE", "sluice:leases:{" + user + "}", "-inf",
-                                  std::to_string(static_cast<int64_t>(time(nullptr)) * 1000)};
-    (void)co_await redis->command(std::move(drop), deadline_after(2s));
-    std::vector<std::string> card{"ZCARD", "sluice:leases:{" + user + "}"};
-    auto r = co_await redis->command(std::move(card), deadline_after(2s));
-    co_return r.ok() ? r->integer : -1;
-  }
-  size_t stored_objects() const {
-    size_t n = 0;
-    std::error_code ec;
-    for (auto it = std::filesystem::recursive_directory_iterator(store_dir, ec);
-         it != std::filesystem::recursive_directory_iterator(); ++it)
-      if (it->is_regular_file() && it->path().string().find("/objects/") != std::string::npos) ++n;
-    return n;
+// Every scenario runs on the local store and on S3 (moto).
+class UploadApi : public ::testing::TestWithParam<std::string> {
+ protected:
+  template <class F>
+  void with_env(F test, std::function<void(ServiceConfig&)> tweak = {}) {
+    testing::with_upload_env(GetParam(), std::move(test), std::move(tweak));
   }
 };
 
-template <class F>
-void with_env(F test, std::function<void(ServiceConfig&)> tweak = {}) {
-  ASSERT_FALSE(service_env("SLUICE_TEST_PG_URL").empty()) << "SLUICE_TEST_PG_URL is not set (run tools/test)";
-  ASSERT_FALSE(service_env("SLUICE_TEST_REDIS_URL").empty()) << "SLUICE_TEST_REDIS_URL is not set (run tools/test)";
-  ScopedTestDatabase db("upload");
-  ASSERT_TRUE(db.create());
-  std::string dir = std::filesystem::temp_directory_path() / ("sluice-upload-" + db.name());
-  std::filesystem::create_directories(dir);
-  ServiceConfig cfg;
-  cfg.pg_url = db.url();
-  cfg.redis_url = service_env("SLUICE_TEST_REDIS_URL");
-  cfg.local_dir = dir;
-  cfg.jwt_secret = kSecret;
-  cfg.slots_per_core = 64;
-  if (tweak) tweak(cfg);
-  run_reactor([&, cfg, dir](Reactor& r) -> Task<void> {
-    PgOptions po;
-    po.url = cfg.pg_url;
-    po.connections = 1;
-    auto check = std::make_unique<PgPool>(r, po);
-    Status pg_started = co_await check->start();
-    EXPECT_TRUE(pg_started.ok());
-    auto migrated = co_await apply_migrations(*check);
-    EXPECT_TRUE(migrated.ok()) << (migrated.ok() ? "" : migrated.error().message);
-    auto svc = Service::create(cfg, 1);
-    EXPECT_TRUE(svc.ok()) << (svc.ok() ? "" : svc.error().message);
-    if (!svc.ok()) co_return;
-    auto ro = RedisOptions::from_url(cfg.redis_url);
-    auto redis = std::make_unique<RedisClient>(r, *ro);
-    Status redis_started = co_await redis->start();
-    EXPECT_TRUE(redis_started.ok());
-    Env env{r, std::move(*svc), Router(), nullptr, std::move(check), std::move(redis), dir, db.name()};
-    auto started = co_await env.service->start_core(r);
-    EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error().message);
-    env.service->add_routes(env.router);
-    env.server = std::make_unique<HttpServer>(r, env.router, ServerOptions{});
-    EXPECT_TRUE(env.server->listen(*SocketAddress::parse("127.0.0.1:0")).ok());
-    co_await test(env);
-    co_await env.server->drain(5s);
-    co_await env.service->stop_core(r);
-    co_await env.check->close();
-    co_await env.redis->close();
-  });
-  std::filesystem::remove_all(dir);
-}
+INSTANTIATE_TEST_SUITE_P(Stores, UploadApi, ::testing::Values("local", "s3"), testing::store_name);
 
-TEST(UploadApi, UploadsReadBackByteForByte) {
+TEST_P(UploadApi, UploadsReadBackByteForByte) {
   with_env([](Env& env) -> Task<void> {
     std::string tok = token_for(env.user("alice"));
-    for (size_t size : {size_t{0}, size_t{1}, size_t{(5u << 20) + 1}}) {
+    for (size_t size : {size_t{0}, size_t{1}, size_t{(5u << 20) + 1}, size_t{64u << 20}}) {
       std::string body = pattern_bytes(size, static_cast<unsigned>(size));
       auto up = co_await env.upload(tok, "path=%2Fdocs&name=f" + std::to_string(size) + ".bin", body,
                                     "Content-Type: application/octet-stream\r\n");
@@ -174,13 +59,119 @@ TEST(UploadApi, UploadsReadBackByteForByte) {
       }
     }
     int64_t used = co_await env.scalar("SELECT used_bytes FROM sluice.accounts WHERE user_id = '" + env.user("alice") + "'");
-    EXPECT_EQ(used, static_cast<int64_t>((5u << 20) + 2));
+    EXPECT_EQ(used, static_cast<int64_t>((5u << 20) + 2 + (64u << 20)));
     EXPECT_EQ(co_await env.scalar("SELECT reserved_bytes FROM sluice.accounts"), 0);
-    EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.events WHERE kind = 'file.uploaded'"), 3);
+    EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.events WHERE kind = 'file.uploaded'"), 4);
+    EXPECT_EQ(co_await env.stored_objects(), 4);
   });
 }
 
-TEST(UploadApi, RefusalsHaveStatusAndJson) {
+// ---------------------------------------------------------------- chunked bodies (unknown length)
+
+TEST_P(UploadApi, ChunkedUploadsReadBackByteForByte) {
+  with_env([](Env& env) -> Task<void> {
+    std::string user = env.user("chunky");
+    std::string tok = token_for(user);
+    uint64_t total = 0;
+    // 17 MiB + 5 crosses part boundaries on S3 (8 MiB parts): a multipart upload of unknown length.
+    for (size_t size : {size_t{0}, size_t{1}, size_t{(5u << 20) + 1}, size_t{(17u << 20) + 5}}) {
+      std::string body = pattern_bytes(size, static_cast<unsigned>(size) + 7);
+      auto up = co_await env.upload_chunked(tok, "path=%2Fc&name=c" + std::to_string(size) + ".bin", body, 100000,
+                                            "Content-Type: application/x-chunked\r\n");
+      EXPECT_TRUE(up.ok());
+      if (!up.ok()) co_return;
+      EXPECT_EQ(up->status, 201) << up->body;
+      EXPECT_NE(up->body.find("\"size\":" + std::to_string(size) + ","), std::string::npos) << up->body;
+      std::string id = id_in(up->body);
+      auto down = co_await env.get(tok, "/v1/files/" + id + "/content");
+      EXPECT_TRUE(down.ok());
+      if (!down.ok()) co_return;
+      EXPECT_EQ(down->status, 200);
+      EXPECT_EQ(down->header("content-type"), "application/x-chunked");
+      EXPECT_TRUE(down->body == body) << "content differs for size " << size;
+      total += size;
+    }
+    std::string where = " FROM sluice.accounts WHERE user_id = '" + user + "'";
+    EXPECT_EQ(co_await env.scalar("SELECT used_bytes" + where), static_cast<int64_t>(total));
+    EXPECT_EQ(co_await env.scalar("SELECT file_count" + where), 4);
+    EXPECT_EQ(co_await env.scalar("SELECT reserved_bytes" + where), 0);
+    EXPECT_EQ(co_await env.scalar("SELECT reserved_files" + where), 0);
+    EXPECT_EQ(co_await env.stored_objects(), 4);
+    EXPECT_EQ(co_await env.open_multipart_uploads(), 0);
+  });
+}
+
+// While a chunked body streams, the tier's max file size is reserved; the commit settles to the
+// real size. Checksums work as with Content-Length.
+TEST_P(UploadApi, ChunkedReservesTheTierMaxThenSettles) {
+  with_env([](Env& env) -> Task<void> {
+    std::string user = env.user("settle");
+    std::string tok = token_for(user);
+    auto c = co_await RawHttpClient::connect(env.r, env.port());
+    if (!c.ok()) co_return;
+    // MD5 of "hello world".
+    (void)co_await (*c)->send("PUT /v1/files/content?name=hw.txt HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + tok +
+                              "\r\nTransfer-Encoding: chunked\r\nContent-MD5: XrY7u+Ae7tCTyyK7j1rNww==\r\n\r\n6\r\nhello \r\n");
+    std::string where = " FROM sluice.accounts WHERE user_id = '" + user + "'";
+    int64_t reserved = -1;
+    for (int i = 0; i < 500 && reserved <= 0; ++i) {
+      reserved = co_await env.scalar("SELECT reserved_bytes" + where);
+      if (reserved <= 0) co_await SleepUntil(env.r, deadline_after(5ms));
+    }
+    EXPECT_EQ(reserved, 104857600);  // the free tier's max file size
+    (void)co_await (*c)->send("5\r\nworld\r\n0\r\n\r\n");
+    auto r = co_await (*c)->read_response(20s);
+    co_await (*c)->close();
+    EXPECT_TRUE(r.ok());
+    if (!r.ok()) co_return;
+    EXPECT_EQ(r->status, 201) << r->body;
+    EXPECT_NE(r->body.find("\"md5\":\"5eb63bbbe01eeed093cb22bb8f5acdc3\""), std::string::npos) << r->body;
+    EXPECT_EQ(co_await env.scalar("SELECT used_bytes" + where), 11);
+    EXPECT_EQ(co_await env.scalar("SELECT reserved_bytes" + where), 0);
+    // A wrong checksum on a chunked body fails like any other and leaves nothing.
+    auto bad = co_await env.upload_chunked(tok, "name=bad.txt", "hello world", 4, "Content-MD5: 1B2M2Y8AsgTpgAmY7PhCfg==\r\n");
+    EXPECT_EQ(bad->status, 400);
+    EXPECT_NE(bad->body.find("checksum_mismatch"), std::string::npos) << bad->body;
+    co_await env.expect_clean(user, 1);
+  });
+}
+
+TEST_P(UploadApi, ChunkedFailuresReleaseEverything) {
+  with_env([](Env& env) -> Task<void> {
+    std::string user = env.user("chunkfail");
+    std::string tok = token_for(user);
+    (void)co_await env.scalar(
+        "INSERT INTO sluice.tiers (name, quota_bytes, max_file_bytes, max_files, max_concurrent_uploads) "
+        "VALUES ('tiny', 100000000, 20000000, 10, 2) RETURNING 0");
+    (void)co_await env.scalar("INSERT INTO sluice.accounts (user_id, tier) VALUES ('" + user + "', 'tiny') RETURNING 0");
+    // Over the tier's 20,000,000-byte limit, found only while streaming (on S3, after two 8 MiB
+    // parts went up: the multipart upload is aborted).
+    auto over = co_await env.upload_chunked(tok, "name=over.bin", pattern_bytes(20000001, 3), 65536);
+    EXPECT_TRUE(over.ok());
+    if (over.ok()) {
+      EXPECT_EQ(over->status, 413) << over->body;
+      EXPECT_NE(over->body.find("\"error\""), std::string::npos);
+    }
+    // Exactly at the limit is fine.
+    auto at = co_await env.upload_chunked(tok, "name=at.bin", pattern_bytes(20000000, 4), 65536);
+    EXPECT_EQ(at.ok() ? at->status : -1, 201);
+    // The client disconnects mid-body, once within the first part and once after it.
+    for (size_t sent : {size_t{300000}, size_t{9000000}}) {
+      auto c = co_await RawHttpClient::connect(env.r, env.port());
+      if (!c.ok()) co_return;
+      (void)co_await (*c)->send("PUT /v1/files/content?name=gone.bin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                                tok + "\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                testing::chunked(pattern_bytes(sent, 5), 65536).substr(0, sent));
+      co_await SleepUntil(env.r, deadline_after(100ms));
+      co_await (*c)->close();
+    }
+    co_await env.expect_clean(user, 1);
+    EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.files WHERE status = 'failed'"), 3);
+    EXPECT_EQ(co_await env.scalar("SELECT used_bytes FROM sluice.accounts WHERE user_id = '" + user + "'"), 20000000);
+  });
+}
+
+TEST_P(UploadApi, RefusalsHaveStatusAndJson) {
   with_env([](Env& env) -> Task<void> {
     std::string alice = env.user("alice");
     std::string tok = token_for(alice);
@@ -229,7 +220,7 @@ TEST(UploadApi, RefusalsHaveStatusAndJson) {
   });
 }
 
-TEST(UploadApi, OthersFilesDoNotExist) {
+TEST_P(UploadApi, OthersFilesDoNotExist) {
   with_env([](Env& env) -> Task<void> {
     std::string a = token_for(env.user("a")), b = token_for(env.user("b"));
     auto up = co_await env.upload(a, "name=secret.txt", "top secret");
@@ -243,7 +234,7 @@ TEST(UploadApi, OthersFilesDoNotExist) {
   });
 }
 
-TEST(UploadApi, FailurePathsReleaseEverything) {
+TEST_P(UploadApi, FailurePathsReleaseEverything) {
   with_env([](Env& env) -> Task<void> {
     std::string user = env.user("quitter");
     std::string tok = token_for(user);
@@ -257,18 +248,9 @@ TEST(UploadApi, FailurePathsReleaseEverything) {
     auto bad = co_await env.upload(tok, "name=sum.bin", "hello", "Content-MD5: 1B2M2Y8AsgTpgAmY7PhCfg==\r\n");
     EXPECT_EQ(bad->status, 400);
     EXPECT_NE(bad->body.find("checksum_mismatch"), std::string::npos);
-    // Let background clean-up finish.
-    for (int i = 0; i < 200; ++i) {
-      if (co_await env.scalar("SELECT count(*) FROM sluice.files WHERE status = 'uploading'") == 0) break;
-      co_await SleepUntil(env.r, deadline_after(10ms));
-    }
-    co_await SleepUntil(env.r, deadline_after(50ms));
+    co_await env.expect_clean(user, 0);  // the bucket (or directory) listed: nothing stored
     EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.files WHERE status = 'failed'"), 2);
-    EXPECT_EQ(co_await env.scalar("SELECT reserved_bytes FROM sluice.accounts WHERE user_id = '" + user + "'"), 0);
-    EXPECT_EQ(co_await env.scalar("SELECT reserved_files FROM sluice.accounts WHERE user_id = '" + user + "'"), 0);
     EXPECT_EQ(co_await env.scalar("SELECT used_bytes FROM sluice.accounts WHERE user_id = '" + user + "'"), 0);
-    EXPECT_EQ(env.stored_objects(), 0u);
-    EXPECT_EQ(co_await env.leases_of(user), 0);
   });
 }
 
@@ -277,7 +259,7 @@ Task<void> upload_into(Env& env, std::string tok, std::string name, std::string 
   *status = r.ok() ? r->status : -1;
 }
 
-TEST(UploadApi, QuotaHoldsUnderConcurrency) {
+TEST_P(UploadApi, QuotaHoldsUnderConcurrency) {
   with_env([](Env& env) -> Task<void> {
     std::string user = env.user("ten");
     (void)co_await env.scalar("INSERT INTO sluice.accounts (user_id, quota_bytes_override, tier) VALUES ('" + user +
@@ -316,7 +298,7 @@ Task<void> slow_upload(Env& env, std::string tok, std::string name, int* status)
   co_await (*c)->close();
 }
 
-TEST(UploadApi, PerUserLimitNeverExceeded) {
+TEST_P(UploadApi, PerUserLimitNeverExceeded) {
   with_env([](Env& env) -> Task<void> {
     std::string user = env.user("busy");  // the free tier allows 2 concurrent uploads
     std::string tok = token_for(user);

@@ -1,0 +1,158 @@
+#include "http/tls_session.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace sluice {
+
+namespace {
+constexpr size_t kChunk = 16 * 1024;  // one TLS record's worth of plaintext
+
+std::string openssl_errors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out;
+}
+}  // namespace
+
+Result<std::unique_ptr<TlsClientContext>> TlsClientContext::create(const TlsClientOptions& options) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) return Error(Errc::internal, "cannot create a TLS context: " + openssl_errors());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (options.verify) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    int ok = options.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx)
+                                     : SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr);
+    if (ok != 1) {
+      SSL_CTX_free(ctx);
+      return Error(Errc::invalid_argument,
+                   "cannot load CA certificates" + (options.ca_file.empty() ? std::string() : " from " + options.ca_file) +
+                       ": " + openssl_errors());
+    }
+  } else {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  }
+  return std::unique_ptr<TlsClientContext>(new TlsClientContext(ctx));
+}
+
+TlsClientContext::~TlsClientContext() { SSL_CTX_free(ctx_); }
+
+Result<std::unique_ptr<TlsSession>> TlsSession::create(const TlsClientContext& ctx, const std::string& host) {
+  SSL* ssl = SSL_new(ctx.get());
+  if (!ssl) return Error(Errc::internal, "cannot create a TLS session: " + openssl_errors());
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO* out = BIO_new(BIO_s_mem());
+  if (!in || !out) {
+    BIO_free(in);
+    BIO_free(out);
+    SSL_free(ssl);
+    return Error(Errc::internal, "cannot create TLS buffers");
+  }
+  BIO_set_mem_eof_return(in, -1);  // "no data yet", not end of stream
+  SSL_set_bio(ssl, in, out);
+  SSL_set_connect_state(ssl);
+  SSL_set_tlsext_host_name(ssl, host.c_str());  // SNI
+  if (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) {
+    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (SSL_set1_host(ssl, host.c_str()) != 1) {
+      SSL_free(ssl);
+      return Error(Errc::invalid_argument, "cannot check TLS certificates for host '" + host + "'");
+    }
+  }
+  auto s = std::unique_ptr<TlsSession>(new TlsSession(ssl, in, out));
+  s->cipher_out_.resize(kChunk + 512);
+  s->plain_in_.resize(kChunk);
+  return s;
+}
+
+TlsSession::~TlsSession() { SSL_free(ssl_); }
+
+Error TlsSession::tls_error(const char* what, int rc) {
+  int err = SSL_get_error(ssl_, rc);
+  std::string msg = std::string("TLS ") + what + " failed";
+  long verify = SSL_get_verify_result(ssl_);
+  if (verify != X509_V_OK) {
+    msg += ": certificate verification: ";
+    msg += X509_verify_cert_error_string(verify);
+    ERR_clear_error();
+    return Error(Errc::permission_denied, msg);
+  }
+  std::string detail = openssl_errors();
+  if (!detail.empty()) msg += ": " + detail;
+  if (err == SSL_ERROR_ZERO_RETURN) return Error(Errc::closed, msg + " (peer closed the TLS session)");
+  return Error(Errc::protocol_error, msg);
+}
+
+Task<Status> TlsSession::flush(TcpStream& tcp, Deadline d) {
+  while (BIO_ctrl_pending(out_) > 0) {
+    int n = BIO_read(out_, cipher_out_.data(), static_cast<int>(cipher_out_.size()));
+    if (n <= 0) break;
+    auto st = co_await tcp.send_all(std::span<const char>(cipher_out_.data(), static_cast<size_t>(n)), d);
+    if (!st.ok()) co_return st;
+  }
+  co_return Status();
+}
+
+Task<Status> TlsSession::fill(TcpStream& tcp, Deadline d) {
+  auto got = co_await tcp.recv(d);
+  if (!got.ok()) co_return std::move(got).error();
+  auto bytes = got->bytes();
+  if (BIO_write(in_, bytes.data(), static_cast<int>(bytes.size())) != static_cast<int>(bytes.size()))
+    co_return Error(Errc::internal, "TLS input buffer refused bytes");
+  co_return Status();
+}
+
+Task<Status> TlsSession::handshake(TcpStream& tcp, Deadline d) {
+  for (;;) {
+    int rc = SSL_do_handshake(ssl_);
+    if (auto st = co_await flush(tcp, d); !st.ok()) co_return st;
+    if (rc == 1) co_return Status();
+    int err = SSL_get_error(ssl_, rc);
+    if (err == SSL_ERROR_WANT_READ) {
+      if (auto st = co_await fill(tcp, d); !st.ok()) {
+        co_return Error(st.error().code, "TLS handshake: " + st.error().message, st.error().detail);
+      }
+      continue;
+    }
+    if (err == SSL_ERROR_WANT_WRITE) continue;
+    co_return tls_error("handshake", rc);
+  }
+}
+
+Task<Status> TlsSession::send(TcpStream& tcp, std::vector<iovec> pieces, Deadline d) {
+  for (const iovec& piece : pieces) {
+    const char* p = static_cast<const char*>(piece.iov_base);
+    size_t left = piece.iov_len;
+    while (left > 0) {
+      int n = SSL_write(ssl_, p, static_cast<int>(std::min(left, kChunk)));
+      if (n <= 0) co_return tls_error("write", n);
+      p += n;
+      left -= static_cast<size_t>(n);
+      if (auto st = co_await flush(tcp, d); !st.ok()) co_return st;
+    }
+  }
+  co_return Status();
+}
+
+Task<Result<std::span<const char>>> TlsSession::recv(TcpStream& tcp, Deadline d) {
+  for (;;) {
+    int n = SSL_read(ssl_, plain_in_.data(), static_cast<int>(plain_in_.size()));
+    if (n > 0) co_return std::span<const char>(plain_in_.data(), static_cast<size_t>(n));
+    int err = SSL_get_error(ssl_, n);
+    if (err == SSL_ERROR_ZERO_RETURN) co_return Error(Errc::closed, "peer closed the TLS session");
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) co_return tls_error("read", n);
+    if (auto st = co_await flush(tcp, d); !st.ok()) co_return st.error();  // e.g. key updates
+    if (err == SSL_ERROR_WANT_READ) {
+      if (auto st = co_await fill(tcp, d); !st.ok()) co_return st.error();
+    }
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,34 @@
+// Who is calling, for the routes of the API: authenticates a request against its core's
+// Authenticator and answers the refusal itself (401, 403, 503), so handlers only see callers.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "core/task.h"
+#include "http/http_exchange.h"
+#include "storage/api/api_error.h"
+#include "storage/auth/principal.h"
+#include "storage/service_context.h"
+
+namespace sluice {
+
+// The context of the core the exchange runs on.
+inline ServiceContext& core_context(HttpExchange& ex, ServiceContexts* all) { return *(*all)[ex.reactor().core()]; }
+
+// Sends `e` as the response (the exchange's own send errors are left to the connection).
+Task<void> respond_api_error(HttpExchange& ex, ApiError e);
+
+// The caller, or nullopt after answering 401 (no or bad credentials) or 503 (they cannot be
+// checked now, e.g. the API-key table is unreachable).
+Task<std::optional<Principal>> authenticate_caller(HttpExchange& ex, ServiceContext& ctx);
+
+// As authenticate_caller, and additionally nullopt after answering 403 unless the caller's role
+// is admin or root.
+Task<std::optional<Principal>> authenticate_admin(HttpExchange& ex, ServiceContext& ctx);
+
+// A user id as accounts accept it (1..128 of [A-Za-z0-9._@:-]): checked before admin routes
+// put one into SQL parameters or Redis key names.
+bool valid_user_id(std::string_view id);
+
+}  // namespace sluice

@@ -1,0 +1,253 @@
+#include "storage/api/ops_routes.h"
+
+#include <charconv>
+#include <ctime>
+
+#include "db/redis_client.h"
+#include "http/json_writer.h"
+#include "storage/api/caller_auth.h"
+
+namespace sluice {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// The lease set of a user, as storage/upload/user_leases.cc names it.
+std::string lease_key(const std::string& user) { return "sluice:leases:{" + user + "}"; }
+
+// KEYS[1] lease set. Returns how many leases it held.
+constexpr const char* kDropLeasesLua = R"lua(
+local n = redis.call('ZCARD', KEYS[1])
+redis.call('DEL', KEYS[1])
+return n
+)lua";
+
+Task<void> ready(HttpExchange& ex, ServiceContexts* all) {
+  ServiceContext& ctx = core_context(ex, all);
+  // Without a database configured the process only serves /health: nothing to wait for.
+  bool pg_up = !ctx.pg || ctx.pg->ready_connections() > 0;
+  bool redis_up = !ctx.redis || ctx.redis->ready_connections() > 0;
+  std::string checks;
+  http::JsonWriter cw(checks);
+  cw.begin_object();
+  cw.key("postgres").string(!ctx.pg ? "not_configured" : pg_up ? "up" : "down");
+  cw.key("redis").string(!ctx.redis ? "not_configured" : redis_up ? "up" : "down");
+  cw.end_object();
+  if (pg_up && redis_up) {
+    std::string out;
+    http::JsonWriter w(out);
+    w.begin_object();
+    w.key("status").string("ready");
+    w.key("core").uint64(ex.reactor().core());
+    w.key("checks").raw(checks);
+    w.end_object();
+    (void)co_await ex.respond(Response::json(200, std::move(out)));
+    co_return;
+  }
+  std::string down = !pg_up && !redis_up ? "postgres and redis are" : !pg_up ? "postgres is" : "redis is";
+  ApiError e(503, "not_ready", down + " not reachable from core " + std::to_string(ex.reactor().core()));
+  e.with_details("{\"checks\":" + checks + "}").with_header("Retry-After", "1");
+  co_await respond_api_error(ex, std::move(e));
+}
+
+void counter(std::string& out, const char* name, const char* help, uint64_t v, const char* type = "counter") {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+  out += name;
+  out += ' ';
+  out += std::to_string(v);
+  out += '\n';
+}
+
+void gauge(std::string& out, const char* name, const char* help, uint64_t v) { counter(out, name, help, v, "gauge"); }
+
+Task<void> metrics(HttpExchange& ex, ServiceContexts* all) {
+  std::vector<CoreStats> per_core = co_await gather_core_stats(ex.reactor(), all);
+  Response r;
+  r.status = 200;
+  r.body = render_prometheus(sum_core_stats(per_core));
+  r.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  (void)co_await ex.respond(std::move(r));
+}
+
+// One user's leases (upload id and expiry, unix ms) from Redis; the count alone without it.
+Task<void> write_user_leases(http::JsonWriter& w, ServiceContext& ctx, std::string user) {
+  w.begin_object();
+  w.key("user").string(user);
+  if (ctx.redis) {
+    std::vector<std::string> cmd;
+    cmd.push_back("ZRANGE");
+    cmd.push_back(lease_key(user));
+    cmd.push_back("0");
+    cmd.push_back("-1");
+    cmd.push_back("WITHSCORES");
+    auto r = co_await ctx.redis->command(std::move(cmd), deadline_after(2s));
+    if (r.ok()) {
+      int64_t now_ms = static_cast<int64_t>(time(nullptr)) * 1000;
+      std::vector<std::pair<std::string, std::string>> live;
+      for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+        const std::string& score = r->elements[i + 1].str;
+        int64_t expiry = 0;
+        auto [end, ec] = std::from_chars(score.data(), score.data() + score.size(), expiry);
+        if (ec == std::errc() && expiry > now_ms) live.emplace_back(r->elements[i].str, std::to_string(expiry));
+      }
+      w.key("activeUploads").uint64(live.size());
+      w.key("leases").begin_array();
+      for (const auto& [id, expiry] : live) {
+        w.begin_object();
+        w.key("uploadId").string(id);
+        w.key("expiresAtMs").raw(expiry);
+        w.end_object();
+      }
+      w.end_array();
+      w.end_object();
+      co_return;
+    }
+  }
+  auto n = co_await ctx.leases->count(user);
+  w.key("activeUploads");
+  if (n.ok())
+    w.int64(*n);
+  else
+    w.null();
+  w.end_object();
+}
+
+Task<void> concurrency(HttpExchange& ex, ServiceContexts* all) {
+  ServiceContext& ctx = core_context(ex, all);
+  auto who = co_await authenticate_admin(ex, ctx);
+  if (!who) co_return;
+  auto user = ex.request().query_param("user");
+  if (user && !valid_user_id(*user))
+    co_return co_await respond_api_error(ex,
+                                         ApiError(400, "invalid_user", "user ids are 1 to 128 of [A-Za-z0-9._@:-]"));
+  std::vector<CoreStats> per_core = co_await gather_core_stats(ex.reactor(), all);
+  std::string out;
+  http::JsonWriter w(out);
+  w.begin_object();
+  w.key("redis").begin_object();
+  w.key("configured").boolean(ctx.redis != nullptr);
+  w.key("connected").boolean(ctx.redis && ctx.redis->ready_connections() > 0);
+  w.end_object();
+  w.key("leaseTtlSeconds").int64(std::chrono::duration_cast<std::chrono::seconds>(ctx.leases->ttl()).count());
+  w.key("totals").begin_object();
+  write_core_stats_fields(w, sum_core_stats(per_core));
+  w.end_object();
+  w.key("perCore").begin_array();
+  for (size_t c = 0; c < per_core.size(); ++c) {
+    w.begin_object();
+    w.key("core").uint64(c);
+    write_core_stats_fields(w, per_core[c]);
+    w.end_object();
+  }
+  w.end_array();
+  if (user) {
+    w.key("user");
+    co_await write_user_leases(w, ctx, *user);
+  }
+  w.end_object();
+  (void)co_await ex.respond(Response::json(200, std::move(out)));
+}
+
+Task<void> drop_user_leases(HttpExchange& ex, ServiceContexts* all) {
+  ServiceContext& ctx = core_context(ex, all);
+  auto who = co_await authenticate_admin(ex, ctx);
+  if (!who) co_return;
+  std::string user(ex.request().param("id"));
+  if (!valid_user_id(user))
+    co_return co_await respond_api_error(ex,
+                                         ApiError(400, "invalid_user", "user ids are 1 to 128 of [A-Za-z0-9._@:-]"));
+  if (!ctx.redis)
+    co_return co_await respond_api_error(
+        ex, ApiError(501, "not_implemented", "without Redis, leases are per instance and end with their uploads"));
+  static const RedisScript kDrop(kDropLeasesLua);
+  std::vector<std::string> keys;
+  keys.push_back(lease_key(user));
+  std::vector<std::string> args;
+  auto r = co_await ctx.redis->eval(kDrop, std::move(keys), std::move(args), deadline_after(2s));
+  if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
+  std::string out;
+  http::JsonWriter w(out);
+  w.begin_object();
+  w.key("user").string(user);
+  w.key("dropped").int64(r->integer);
+  w.end_object();
+  (void)co_await ex.respond(Response::json(200, std::move(out)));
+}
+
+}  // namespace
+
+std::string render_prometheus(const CoreStats& s) {
+  std::string out;
+  out.reserve(4096);
+  gauge(out, "sluice_cores", "Cores whose counters are summed here.", s.cores);
+  counter(out, "sluice_uploads_started_total", "Uploads admitted (slot, reservation and lease held).",
+          s.uploads.started);
+  counter(out, "sluice_uploads_committed_total", "Uploads stored and committed.", s.uploads.committed);
+  counter(out, "sluice_uploads_failed_total", "Admitted uploads that were aborted.", s.uploads.failed);
+  counter(out, "sluice_upload_bytes_total", "Bytes uploads wrote to the store (failed ones included).",
+          s.uploads.bytes);
+  gauge(out, "sluice_upload_slots_in_use", "Upload slots held now.", s.slots_in_use);
+  gauge(out, "sluice_upload_slots_capacity", "Upload slots configured (cores x slots_per_core).", s.slot_capacity);
+  gauge(out, "sluice_upload_slots_waiting", "Requests queued for a slot now.", s.slots_waiting);
+  counter(out, "sluice_upload_slots_acquired_local_total", "Slots taken from the core's own counter.",
+          s.slots.acquired_local);
+  counter(out, "sluice_upload_slots_acquired_borrowed_total", "Slots borrowed from another core.",
+          s.slots.acquired_borrowed);
+  counter(out, "sluice_upload_slots_acquired_after_wait_total", "Slots obtained after queueing.",
+          s.slots.acquired_after_wait);
+  counter(out, "sluice_upload_slots_refused_total", "Uploads refused for lack of a slot (503).", s.slots.refused);
+  counter(out, "sluice_leases_granted_total", "Per-user upload leases granted.", s.leases.granted);
+  counter(out, "sluice_leases_refused_total", "Uploads refused by the per-user limit (429).", s.leases.refused);
+  counter(out, "sluice_leases_redis_failures_total", "Lease operations that failed in Redis.", s.leases.redis_failures);
+  counter(out, "sluice_leases_local_fallbacks_total", "Leases counted per instance because Redis failed.",
+          s.leases.local_fallbacks);
+  gauge(out, "sluice_pg_ready_connections", "PostgreSQL connections ready now.", s.pg_ready);
+  counter(out, "sluice_pg_queries_total", "Statements sent to PostgreSQL.", s.pg.queries);
+  counter(out, "sluice_pg_flushes_total", "Pipeline flushes (round trips) to PostgreSQL.", s.pg.flushes);
+  counter(out, "sluice_pg_errors_total", "PostgreSQL statements that failed.", s.pg.errors);
+  counter(out, "sluice_pg_connects_total", "PostgreSQL connections established.", s.pg.connects);
+  counter(out, "sluice_pg_connect_failures_total", "PostgreSQL connection attempts that failed.",
+          s.pg.connect_failures);
+  counter(out, "sluice_pg_connection_losses_total", "Established PostgreSQL connections lost.", s.pg.connection_losses);
+  if (s.has_redis) {
+    gauge(out, "sluice_redis_ready_connections", "Redis connections ready now.", s.redis_ready);
+    counter(out, "sluice_redis_commands_total", "Commands sent to Redis.", s.redis.commands);
+    counter(out, "sluice_redis_errors_total", "Redis commands that failed.", s.redis.errors);
+    counter(out, "sluice_redis_connection_losses_total", "Established Redis connections lost.",
+            s.redis.connection_losses);
+  }
+  counter(out, "sluice_api_key_cache_hits_total", "API keys resolved from the per-core cache.", s.api_keys.hits);
+  counter(out, "sluice_api_key_cache_misses_total", "API keys looked up in PostgreSQL.", s.api_keys.misses);
+  counter(out, "sluice_api_key_rejected_total", "API keys refused (unknown, revoked, wrong secret).",
+          s.api_keys.rejected);
+  gauge(out, "sluice_api_key_cache_entries", "API keys cached now.", s.api_keys_cached);
+  if (s.has_http) {
+    counter(out, "sluice_http_connections_accepted_total", "HTTP connections accepted.", s.http.connections_accepted);
+    counter(out, "sluice_http_requests_total", "HTTP requests received.", s.http.requests);
+    counter(out, "sluice_http_responses_2xx_total", "2xx responses sent.", s.http.responses_2xx);
+    counter(out, "sluice_http_responses_4xx_total", "4xx responses sent.", s.http.responses_4xx);
+    counter(out, "sluice_http_responses_5xx_total", "5xx responses sent.", s.http.responses_5xx);
+    counter(out, "sluice_http_parse_errors_total", "Requests rejected by the parser.", s.http.parse_errors);
+    counter(out, "sluice_http_timeouts_total", "Connections closed on a timeout.", s.http.timeouts);
+  }
+  return out;
+}
+
+void add_ops_routes(Router& router, ServiceContexts* contexts) {
+  router.add("GET", "/health/ready", [contexts](HttpExchange& ex) { return ready(ex, contexts); });
+  router.add("GET", "/metrics", [contexts](HttpExchange& ex) { return metrics(ex, contexts); });
+  router.add("GET", "/v1/admin/concurrency", [contexts](HttpExchange& ex) { return concurrency(ex, contexts); });
+  router.add("DELETE", "/v1/admin/concurrency/users/{id}",
+             [contexts](HttpExchange& ex) { return drop_user_leases(ex, contexts); });
+}
+
+}  // namespace sluice

@@ -1,0 +1,166 @@
+#include "storage/upload/multipart_admission.h"
+
+#include <ctime>
+
+#include "core/log.h"
+#include "http/json_writer.h"
+#include "storage/s3/part_plan.h"
+#include "storage/upload/multipart_ending.h"
+#include "storage/upload/multipart_queries.h"
+#include "storage/upload/upload_queries.h"
+
+namespace sluice {
+
+namespace {
+
+int64_t millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
+struct Reservation {
+  uint64_t amount = 0;
+  int max_concurrent = 1;
+};
+
+// upload_sql::kReserve, creating the account on first use (as UploadSession does).
+Task<std::variant<Reservation, ApiError>> reserve(PgPool& pg, const Principal& who, const UploadTarget& t,
+                                                  std::string file_id, std::string key) {
+  std::optional<int64_t> size = static_cast<int64_t>(*t.size);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto r = co_await pg.query(upload_sql::kReserve, who.user_id, size, file_id, key, t.path, t.name, t.content_type,
+                               t.visibility, size);
+    if (!r.ok()) co_return api_error_from(r.error());
+    if (r->rows() == 0) {
+      auto e = co_await pg.query(upload_sql::kEnsureAccount, who.user_id, who.tier);
+      if (!e.ok()) co_return api_error_from(e.error());
+      continue;
+    }
+    if (!*r->boolean(0, 0)) co_return reservation_refusal(*r, t);
+    Reservation out;
+    out.amount = static_cast<uint64_t>(*r->int64(0, 1));
+    out.max_concurrent = static_cast<int>(*r->int64(0, 9));
+    co_return out;
+  }
+  co_return ApiError(500, "internal", "account could not be created");
+}
+
+}  // namespace
+
+ApiError reservation_refusal(const PgResult& row, const UploadTarget& t) {
+  int64_t amount = *row.int64(0, 1), quota = *row.int64(0, 2), used = *row.int64(0, 3),
+          reserved_total = *row.int64(0, 4), files = *row.int64(0, 5), reserved_files = *row.int64(0, 6),
+          max_file = *row.int64(0, 7), max_files = *row.int64(0, 8);
+  bool mime_ok = *row.boolean(0, 10);
+  std::string details;
+  http::JsonWriter w(details);
+  w.begin_object();
+  w.key("usedBytes").int64(used).key("reservedBytes").int64(reserved_total).key("quotaBytes").int64(quota);
+  w.key("fileCount").int64(files + reserved_files).key("maxFiles").int64(max_files);
+  w.key("maxFileBytes").int64(max_file).key("requestedBytes").int64(amount);
+  w.end_object();
+  if (t.size && static_cast<int64_t>(*t.size) > max_file)
+    return ApiError(413, "file_too_large",
+                    "file of " + std::to_string(*t.size) + " bytes exceeds your tier's limit of " +
+                        std::to_string(max_file) + " bytes per file")
+        .with_details(details);
+  if (!mime_ok)
+    return ApiError(415, "unsupported_media_type",
+                    "content type '" + t.content_type + "' is not allowed for your tier");
+  if (used + reserved_total + amount > quota)
+    return ApiError(507, "quota_exceeded",
+                    "storage quota exceeded: " + std::to_string(used + reserved_total) + " of " +
+                        std::to_string(quota) + " bytes in use, " + std::to_string(amount) + " requested")
+        .with_details(details);
+  return ApiError(507, "file_limit_exceeded", "file count limit of " + std::to_string(max_files) + " reached")
+      .with_details(details);
+}
+
+Result<PartLayout> plan_session_parts(uint64_t size, std::optional<uint64_t> client_part_size,
+                                      uint64_t default_part_size) {
+  if (size == 0)
+    return Error(Errc::invalid_argument,
+                 "a multipart upload needs at least 1 byte; send empty files with "
+                 "PUT /v1/files/content");
+  PartLayout out;
+  if (client_part_size) {
+    if (Status s = s3::validate_client_part_size(size, *client_part_size); !s.ok()) return std::move(s).error();
+    out.part_size = *client_part_size;
+    out.total_parts = static_cast<uint32_t>((size + out.part_size - 1) / out.part_size);
+  } else {
+    s3::PartPlanOptions o;
+    o.part_size = default_part_size;
+    o.multipart_threshold = 0;  // always parts: the client sends them
+    auto plan = s3::plan_parts(size, o);
+    if (!plan.ok()) return std::move(plan).error();
+    out.part_size = plan->part_size;
+    out.total_parts = plan->part_count;
+  }
+  if (out.total_parts == 1) out.part_size = size;  // one part: it is the whole object
+  return out;
+}
+
+Task<std::variant<MultipartRecord, ApiError>> admit_multipart(ServiceContext& ctx, Principal who, UploadTarget target,
+                                                              std::optional<uint64_t> client_part_size,
+                                                              MultipartSettings settings) {
+  auto layout = plan_session_parts(target.size.value_or(0), client_part_size, settings.default_part_size);
+  if (!layout.ok()) {
+    std::string code = client_part_size ? "invalid_part_size" : "invalid_size";
+    co_return ApiError(layout.error().code == Errc::limit_exceeded ? 413 : 400, code, layout.error().message);
+  }
+  MultipartRecord rec;
+  rec.id = new_uuid();
+  rec.file_id = new_uuid();
+  rec.owner = who.user_id;
+  rec.object_key = object_key_for(who.user_id, rec.file_id, static_cast<int64_t>(time(nullptr)));
+  rec.part_size = layout->part_size;
+  rec.declared_size = *target.size;
+  rec.total_parts = layout->total_parts;
+  rec.content_type = target.content_type;
+  rec.state = "active";
+  rec.file_status = "uploading";
+
+  auto reserved = co_await reserve(*ctx.pg, who, target, rec.file_id, rec.object_key);
+  if (auto* refused = std::get_if<ApiError>(&reserved)) co_return std::move(*refused);
+  Reservation res = std::get<Reservation>(reserved);
+  rec.reserved_bytes = res.amount;
+
+  auto row = co_await ctx.pg->query(multipart_sql::kCreateSession, rec.id, rec.file_id, rec.owner,
+                                    static_cast<int64_t>(rec.part_size), static_cast<int64_t>(rec.declared_size),
+                                    static_cast<int64_t>(rec.total_parts), static_cast<int64_t>(rec.reserved_bytes),
+                                    millis(settings.stale_upload_after));
+  if (!row.ok() || row->rows() != 1) {
+    ApiError e = row.ok() ? ApiError(500, "internal", "session row was not created") : api_error_from(row.error());
+    auto undo = co_await ctx.pg->query(upload_sql::kFail, rec.file_id, static_cast<int64_t>(rec.reserved_bytes));
+    if (!undo.ok())  // the janitor fails rows left 'uploading' without a session
+      log_event(LogLevel::warn, "multipart_admit_undo_failed",
+                {{"file", rec.file_id}, {"error", undo.error().message}});
+    co_return e;
+  }
+  rec.expires_at = std::string(row->text(0, 0));
+
+  auto lease = co_await ctx.leases->acquire(who.user_id, rec.file_id, res.max_concurrent);
+  if (!lease.ok()) {
+    (void)co_await end_multipart_session(*ctx.pg, *ctx.store, rec, SessionEnd::failed, false);
+    if (lease.error().code == Errc::limit_exceeded)
+      co_return ApiError(429, "too_many_uploads", lease.error().message).with_header("Retry-After", "1");
+    co_return ApiError(503, "unavailable", lease.error().message).with_header("Retry-After", "1");
+  }
+
+  auto store_id = co_await ctx.store->create_multipart(rec.object_key, rec.content_type);
+  Status recorded;
+  if (store_id.ok()) {
+    rec.store_upload_id = *store_id;
+    auto set = co_await ctx.pg->query(multipart_sql::kSetStoreUpload, rec.id, *store_id);
+    if (!set.ok())
+      recorded = std::move(set).error();
+    else if (set->affected_rows() != 1)
+      recorded = Error(Errc::conflict, "the session ended while it was opened");
+  }
+  if (!store_id.ok() || !recorded.ok()) {
+    ApiError e = api_error_from(store_id.ok() ? recorded.error() : store_id.error());
+    (void)co_await end_multipart_session(*ctx.pg, *ctx.store, rec, SessionEnd::failed, false);
+    co_await ctx.leases->release(who.user_id, rec.file_id);
+    co_return e;
+  }
+  co_return rec;
+}
+
+}  // namespace sluice

@@ -1,0 +1,44 @@
+// Opening a client-driven multipart session (POST /v1/uploads): the same admission as a
+// streaming upload (quota + file-count reservation and file row via upload_sql::kReserve, MIME
+// and size limits of the tier, the per-user lease), a part layout within S3's rules, the
+// session row and the store's multipart upload. Any failure gives back what was taken.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <variant>
+
+#include "core/task.h"
+#include "storage/api/api_error.h"
+#include "storage/auth/principal.h"
+#include "storage/service_context.h"
+#include "storage/upload/multipart_record.h"
+#include "storage/upload/upload_session.h"
+
+namespace sluice {
+
+struct MultipartSettings {
+  Duration stale_upload_after = std::chrono::minutes(15);  // no heartbeat for this long: cleaned
+  uint64_t default_part_size = 8 * 1024 * 1024;
+};
+
+struct PartLayout {
+  uint64_t part_size = 0;
+  uint32_t total_parts = 0;
+};
+
+// The layout for `size` bytes: the client's part size when valid, else Sluice's choice (equal
+// parts but the last, >= 5 MiB, <= 10,000 parts). Errc::invalid_argument says why not.
+Result<PartLayout> plan_session_parts(uint64_t size, std::optional<uint64_t> client_part_size,
+                                      uint64_t default_part_size);
+
+// `target.size` must be set (>= 1). On success the session is active, holds the reservation and
+// the lease (released when it completes or ends), and has its store upload.
+Task<std::variant<MultipartRecord, ApiError>> admit_multipart(ServiceContext& ctx, Principal who, UploadTarget target,
+                                                              std::optional<uint64_t> client_part_size,
+                                                              MultipartSettings settings);
+
+// The refusal for a kReserve row whose reservation failed (413, 415 or 507 with usage details).
+ApiError reservation_refusal(const PgResult& row, const UploadTarget& target);
+
+}  // namespace sluice

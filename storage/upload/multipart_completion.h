@@ -1,0 +1,41 @@
+// Completing a multipart session (POST /v1/uploads/{id}/complete): the client's part list is
+// checked against what the store actually holds (ListParts: numbers, sizes, etags, and the total
+// against the declared size), then the store joins the parts and the file is committed exactly
+// like a streaming upload. Repeating a complete returns the same file.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/task.h"
+#include "storage/api/api_error.h"
+#include "storage/files/file_record.h"
+#include "storage/service_context.h"
+#include "storage/upload/multipart_record.h"
+
+namespace sluice {
+
+struct RequestedPart {
+  int number = 0;
+  std::string etag;
+};
+
+struct PartCheck {
+  std::optional<ApiError> refusal;  // nullopt: `parts` may be completed
+  bool abort = false;               // the store holds more bytes than were declared: end it
+  std::vector<PartInfo> parts;      // the store's parts 1..total_parts, in order
+};
+
+// Pure: compares the client's list and the store's parts with the session's layout.
+PartCheck check_parts(const MultipartRecord& rec, std::vector<RequestedPart> requested, std::vector<PartInfo> stored);
+
+// Runs the whole complete for a session the caller may touch. On success the lease is released.
+Task<std::variant<FileRecord, ApiError>> complete_multipart_session(ServiceContext& ctx, MultipartRecord rec,
+                                                                    std::vector<RequestedPart> requested);
+
+// The file of a completed session (for a repeated complete).
+Task<std::variant<FileRecord, ApiError>> completed_file(PgPool& pg, std::string file_id);
+
+}  // namespace sluice

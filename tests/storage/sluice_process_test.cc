@@ -1,0 +1,446 @@
+// The real `sluice` binary as operators run it. A crash: 50 uploads (streaming and multipart)
+// in flight or done, `kill -9`, restart, `sluice janitor --once` -> nothing reserved, no store
+// multipart upload left, every row available-and-readable or failed/aborted, every acknowledged
+// upload intact. And two instances on different ports sharing PostgreSQL and Redis: the
+// per-user upload limit holds across both.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <map>
+
+#include "tests/storage/multipart_env.h"
+
+#ifndef SLUICE_BINARY
+#error "SLUICE_BINARY (the sluice executable) must be defined by the build"
+#endif
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::json_int;
+using testing::json_str;
+using testing::kMiB;
+using testing::pattern_bytes;
+using testing::RawHttpClient;
+using testing::RawResponse;
+using testing::token_for;
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// What the processes share: the database, Redis, the store, and the checking handles.
+struct Cluster {
+  Reactor& r;
+  std::string kind;
+  std::string pg_url, redis_url, dir, bucket, moto;
+  std::string run_id;  // makes user ids (and so Redis lease keys) unique to this run
+  std::unique_ptr<PgPool> check;
+  std::unique_ptr<RedisClient> redis;
+  std::unique_ptr<ObjectStore> store;
+
+  std::vector<std::string> env(uint16_t port) const {
+    std::vector<std::string> e{"SLUICE_PG_URL=" + pg_url,
+                               "SLUICE_REDIS_URL=" + redis_url,
+                               "SLUICE_JWT_SECRET=" + testing::kMpuSecret,
+                               "SLUICE_LISTEN=127.0.0.1:" + std::to_string(port),
+                               "SLUICE_CORES=2",
+                               "SLUICE_LOG_LEVEL=warn",
+                               "SLUICE_STORE=" + kind};
+    if (kind == "local") {
+      e.push_back("SLUICE_LOCAL_STORE_DIR=" + dir + "/store");
+    } else {
+      e.push_back("SLUICE_S3_ENDPOINT=" + moto);
+      e.push_back("SLUICE_S3_BUCKET=" + bucket);
+      e.push_back("AWS_ACCESS_KEY_ID=" + testing::env_or("AWS_ACCESS_KEY_ID", "testing"));
+      e.push_back("AWS_SECRET_ACCESS_KEY=" + testing::env_or("AWS_SECRET_ACCESS_KEY", "testing"));
+    }
+    return e;
+  }
+
+  Task<Result<ChildProcess>> start_server(uint16_t port, std::string log, std::vector<std::string> extra = {}) {
+    std::vector<std::string> e = env(port);
+    for (auto& x : extra) e.push_back(x);
+    std::vector<std::string> argv;
+    argv.push_back(SLUICE_BINARY);
+    argv.push_back("serve");
+    auto child = testing::spawn_process(argv, e, log, log);
+    if (!child.ok()) co_return child;
+    // Ready when /health answers (the process binds after connecting to its dependencies).
+    for (int attempt = 0; attempt < 500; ++attempt) {
+      auto c = co_await RawHttpClient::connect(r, port);
+      if (c.ok()) {
+        (void)co_await (*c)->send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+        auto resp = co_await (*c)->read_response(2s);
+        co_await (*c)->close();
+        if (resp.ok() && resp->status == 200) co_return child;
+      }
+      co_await SleepUntil(r, deadline_after(20ms));
+    }
+    co_return Error(Errc::timeout, "sluice serve did not become ready; log:\n" + testing::read_file(log));
+  }
+
+  Task<RawResponse> req(uint16_t port, std::string method, std::string path, std::string token, std::string body = "") {
+    RawResponse bad;
+    bad.status = -1;
+    auto c = co_await RawHttpClient::connect(r, port);
+    if (!c.ok()) co_return bad;
+    (void)co_await (*c)->send(method + " " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + token +
+                              "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    auto resp = co_await (*c)->read_response(60s);
+    co_await (*c)->close();
+    co_return resp.ok() ? std::move(*resp) : bad;
+  }
+  Task<int64_t> scalar(std::string sql) {
+    auto res = co_await check->execute(std::move(sql));
+    EXPECT_TRUE(res.ok()) << (res.ok() ? "" : res.error().message);
+    if (!res.ok() || res->rows() == 0 || res->is_null(0, 0)) co_return -1;
+    co_return *res->int64(0, 0);
+  }
+  Task<int64_t> leases_of(std::string user) {
+    std::vector<std::string> card{"ZCARD", lease_key_for(user)};
+    auto reply = co_await redis->command(std::move(card), deadline_after(2s));
+    co_return reply.ok() ? reply->integer : -1;
+  }
+};
+
+template <class F>
+void with_cluster(const std::string& kind, F test) {
+  using testing::service_env;
+  ASSERT_FALSE(service_env("SLUICE_TEST_PG_URL").empty()) << "SLUICE_TEST_PG_URL is not set (run tools/test)";
+  ASSERT_FALSE(service_env("SLUICE_TEST_REDIS_URL").empty()) << "SLUICE_TEST_REDIS_URL is not set (run tools/test)";
+  std::string moto;
+  if (kind == "s3") {
+    auto url = testing::moto_url();
+    ASSERT_TRUE(url.has_value());
+    moto = *url;
+  }
+  testing::ScopedTestDatabase db("proc");
+  ASSERT_TRUE(db.create());
+  std::string dir = std::filesystem::temp_directory_path() / ("sluice-proc-" + db.name());
+  std::filesystem::create_directories(dir + "/store");
+  std::string bucket = testing::unique_bucket();
+  testing::run_reactor([&](Reactor& r) -> Task<void> {
+    Cluster c{r,       kind,    db.url(), service_env("SLUICE_TEST_REDIS_URL"), dir, bucket, moto, db.name(),
+              nullptr, nullptr, nullptr};
+    PgOptions po;
+    po.url = c.pg_url;
+    po.connections = 1;
+    c.check = std::make_unique<PgPool>(r, po);
+    Status pg_started = co_await c.check->start();
+    EXPECT_TRUE(pg_started.ok());
+    auto migrated = co_await apply_migrations(*c.check);
+    EXPECT_TRUE(migrated.ok());
+    c.redis = std::make_unique<RedisClient>(r, *RedisOptions::from_url(c.redis_url));
+    Status redis_started = co_await c.redis->start();
+    EXPECT_TRUE(redis_started.ok());
+    if (kind == "s3") {
+      auto s3 =
+          S3Store::create(r, testing::test_s3_options(moto, bucket, testing::env_or("AWS_ACCESS_KEY_ID", "testing"),
+                                                      testing::env_or("AWS_SECRET_ACCESS_KEY", "testing")));
+      EXPECT_TRUE(s3.ok());
+      if (!s3.ok()) co_return;
+      Status made = co_await (*s3)->create_bucket();
+      EXPECT_TRUE(made.ok());
+      c.store = std::move(*s3);
+    } else {
+      local::LocalStoreOptions lo;
+      lo.root = dir + "/store";
+      auto ls = local::LocalStore::open(r, lo);
+      EXPECT_TRUE(ls.ok());
+      if (!ls.ok()) co_return;
+      c.store = std::move(*ls);
+    }
+    co_await test(c);
+    co_await c.store->shutdown();
+    co_await c.redis->close();
+    co_await c.check->close();
+  });
+  std::filesystem::remove_all(dir);
+}
+
+// ------------------------------------------------------------------------------- the crash test
+
+enum class Fate { streamed, streaming, completed, session_with_part, session_only, part_in_flight };
+
+struct Upload {
+  Fate fate;
+  std::string user, token, content;
+  std::string file_id, upload_id;
+  int status = 0;                          // the acknowledgement, when one was expected
+  std::unique_ptr<RawHttpClient> holding;  // a connection left mid-body when the server dies
+};
+
+constexpr uint64_t kPart = 5 * kMiB;
+
+// Runs one upload to its planned point before the kill.
+Task<void> drive(Cluster& c, uint16_t port, Upload* u) {
+  switch (u->fate) {
+    case Fate::streamed: {
+      auto r = co_await c.req(port, "PUT", "/v1/files/content?name=s.bin", u->token, u->content);
+      u->status = r.status;
+      u->file_id = json_str(r.body, "id");
+      co_return;
+    }
+    case Fate::streaming: {
+      // Declares more than it sends; S3 gets a big body, which the store streams as multipart.
+      uint64_t declared = c.kind == "s3" ? 100 * kMiB : 8 * kMiB;
+      auto conn = co_await RawHttpClient::connect(c.r, port);
+      if (!conn.ok()) co_return;
+      (void)co_await (*conn)->send("PUT /v1/files/content?name=cut.bin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                                   u->token + "\r\nContent-Length: " + std::to_string(declared) + "\r\n\r\n" +
+                                   u->content);
+      u->holding = std::move(*conn);
+      co_return;
+    }
+    default:
+      break;
+  }
+  uint64_t size = u->fate == Fate::session_only ? 1000 : kPart + 1000;
+  std::string init =
+      "{\"name\":\"m.bin\",\"size\":" + std::to_string(size) + ",\"partSize\":" + std::to_string(kPart) + "}";
+  auto opened = co_await c.req(port, "POST", "/v1/uploads", u->token, init);
+  EXPECT_EQ(opened.status, 201) << opened.body;
+  u->upload_id = json_str(opened.body, "uploadId");
+  u->file_id = json_str(opened.body, "fileId");
+  if (u->fate == Fate::session_only) co_return;
+  std::string base = "/v1/uploads/" + u->upload_id + "/parts/";
+  if (u->fate == Fate::part_in_flight) {
+    auto conn = co_await RawHttpClient::connect(c.r, port);
+    if (!conn.ok()) co_return;
+    (void)co_await (*conn)->send("PUT " + base + "1 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + u->token +
+                                 "\r\nContent-Length: " + std::to_string(kPart) + "\r\n\r\n" +
+                                 u->content.substr(0, kMiB));
+    u->holding = std::move(*conn);
+    co_return;
+  }
+  auto p1 = co_await c.req(port, "PUT", base + "1", u->token, u->content.substr(0, kPart));
+  EXPECT_EQ(p1.status, 200) << p1.body;
+  if (u->fate == Fate::session_with_part) co_return;
+  auto p2 = co_await c.req(port, "PUT", base + "2", u->token, u->content.substr(kPart));
+  std::string body = "{\"parts\":[{\"partNumber\":1,\"etag\":\"" + json_str(p1.body, "etag") +
+                     "\"},{\"partNumber\":2,\"etag\":\"" + json_str(p2.body, "etag") + "\"}]}";
+  auto done = co_await c.req(port, "POST", "/v1/uploads/" + u->upload_id + "/complete", u->token, body);
+  u->status = done.status;
+}
+
+class CrashTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CrashTest, KillNineRestartJanitorLeavesNothingAndLosesNothing) {
+  with_cluster(GetParam(), [](Cluster& c) -> Task<void> {
+    // 50 uploads over 10 users of the 'pro' tier (10 concurrent uploads each).
+    std::vector<std::pair<Fate, int>> plan;
+    plan.emplace_back(Fate::streamed, 8);
+    plan.emplace_back(Fate::streaming, 12);
+    plan.emplace_back(Fate::completed, 8);
+    plan.emplace_back(Fate::session_with_part, 10);
+    plan.emplace_back(Fate::session_only, 6);
+    plan.emplace_back(Fate::part_in_flight, 6);
+    std::vector<std::unique_ptr<Upload>> uploads;
+    for (auto& [fate, count] : plan) {
+      for (int i = 0; i < count; ++i) {
+        auto u = std::make_unique<Upload>();
+        u->fate = fate;
+        u->user = "crash" + std::to_string(uploads.size() % 10) + "-" + c.run_id;
+        u->token = token_for(u->user);
+        // S3 streams its in-flight bodies as multipart: send more than one 8 MiB part of them.
+        size_t size = fate == Fate::streamed    ? 256 * 1024
+                      : fate == Fate::streaming ? (c.kind == "s3" ? 9 : 1) * kMiB
+                                                : kPart + 1000;
+        if (fate == Fate::session_only) size = 1000;
+        u->content = pattern_bytes(size, static_cast<unsigned>(uploads.size()));
+        uploads.push_back(std::move(u));
+      }
+    }
+    EXPECT_EQ(uploads.size(), 50u);
+    for (int i = 0; i < 10; ++i)
+      (void)co_await c.scalar("INSERT INTO sluice.accounts (user_id, tier) VALUES ('crash" + std::to_string(i) + "-" +
+                              c.run_id + "', 'pro') RETURNING 0");
+    uint16_t port = free_port();
+    std::string log = c.dir + "/serve1.log";
+    std::vector<std::string> no_janitor;  // only the manual run repairs
+    no_janitor.push_back("SLUICE_JANITOR_INTERVAL=0");
+    auto server = co_await c.start_server(port, log, no_janitor);
+    EXPECT_TRUE(server.ok()) << (server.ok() ? "" : server.error().message);
+    if (!server.ok()) co_return;
+    TaskGroup group;
+    for (auto& u : uploads) spawn(drive(c, port, u.get()), &group);
+    co_await group.wait();
+    // Every upload has been admitted (its row exists) before the kill.
+    int64_t in_flight = 0;
+    for (int i = 0; i < 500; ++i) {
+      in_flight = co_await c.scalar("SELECT count(*) FROM sluice.files WHERE status = 'uploading'");
+      if (in_flight == 12 + 10 + 6 + 6) break;
+      co_await SleepUntil(c.r, deadline_after(10ms));
+    }
+    EXPECT_EQ(in_flight, 34);
+    EXPECT_GT(co_await c.scalar("SELECT sum(reserved_bytes) FROM sluice.accounts"), 0);
+
+    kill(server->pid, SIGKILL);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *server), 128 + SIGKILL);
+    for (auto& u : uploads)
+      if (u->holding) co_await u->holding->close();
+
+    uint16_t port2 = free_port();
+    auto restarted = co_await c.start_server(port2, c.dir + "/serve2.log", no_janitor);
+    EXPECT_TRUE(restarted.ok()) << (restarted.ok() ? "" : restarted.error().message);
+    if (!restarted.ok()) co_return;
+    std::vector<std::string> janitor_env = c.env(port2);
+    janitor_env.push_back("SLUICE_STALE_UPLOAD_AFTER=0s");
+    janitor_env.push_back("SLUICE_UPLOAD_TIMEOUT=0s");
+    std::vector<std::string> argv;
+    argv.push_back(SLUICE_BINARY);
+    argv.push_back("janitor");
+    argv.push_back("--once");
+    auto janitor = testing::spawn_process(argv, janitor_env, c.dir + "/janitor.out", c.dir + "/janitor.err");
+    EXPECT_TRUE(janitor.ok());
+    if (!janitor.ok()) co_return;
+    int code = co_await testing::wait_exit(c.r, *janitor);
+    std::string report = testing::read_file(c.dir + "/janitor.out");
+    EXPECT_EQ(code, 0) << report << testing::read_file(c.dir + "/janitor.err");
+    EXPECT_EQ(json_int(report, "staleSessions"), 10 + 6 + 6) << report;
+    EXPECT_EQ(json_int(report, "orphanUploads"), 12) << report;
+    EXPECT_EQ(json_int(report, "errors"), 0) << report;
+    // S3Store streams a large body as a multipart upload that the dead process never finished.
+    if (c.kind == "s3") {
+      EXPECT_GE(json_int(report, "storeUploadsAborted"), 1) << report;
+    }
+
+    // Nothing reserved, leased or half-uploaded anywhere.
+    EXPECT_EQ(
+        co_await c.scalar("SELECT count(*) FROM sluice.accounts WHERE reserved_bytes <> 0 OR reserved_files <> 0"), 0);
+    EXPECT_EQ(co_await c.scalar("SELECT count(*) FROM sluice.uploads WHERE state IN ('active', 'completing')"), 0);
+    EXPECT_EQ(co_await c.scalar("SELECT count(*) FROM sluice.files WHERE status NOT IN ('available', 'failed')"), 0);
+    auto left = co_await c.store->list_multipart_uploads("u/");
+    EXPECT_TRUE(left.ok());
+    if (left.ok()) {
+      EXPECT_EQ(left->size(), 0u) << "incomplete multipart uploads left in the store";
+    }
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(co_await c.leases_of("crash" + std::to_string(i) + "-" + c.run_id), 0);
+    // Every available row has its object, whole; the store holds nothing else.
+    auto rows = co_await c.check->execute("SELECT object_key, size FROM sluice.files WHERE status = 'available'");
+    EXPECT_TRUE(rows.ok());
+    if (!rows.ok()) co_return;
+    EXPECT_EQ(rows->rows(), 8 + 8);
+    for (int i = 0; i < rows->rows(); ++i) {
+      auto h = co_await c.store->head(std::string(rows->text(i, 0)));
+      EXPECT_TRUE(h.ok()) << rows->text(i, 0);
+      if (h.ok()) {
+        EXPECT_EQ(static_cast<int64_t>(h->size), *rows->int64(i, 1));
+      }
+    }
+    auto objects = co_await c.store->list("u/");
+    EXPECT_TRUE(objects.ok());
+    if (objects.ok()) {
+      EXPECT_EQ(objects->size(), 16u) << "objects of failed uploads were left in the store";
+    }
+    // Every acknowledged upload reads back byte for byte from the restarted server.
+    int acknowledged = 0;
+    for (auto& u : uploads) {
+      if (u->fate != Fate::streamed && u->fate != Fate::completed) continue;
+      EXPECT_EQ(u->status, u->fate == Fate::streamed ? 201 : 200);
+      auto down = co_await c.req(port2, "GET", "/v1/files/" + u->file_id + "/content", u->token);
+      EXPECT_EQ(down.status, 200);
+      EXPECT_TRUE(down.body == u->content) << "upload " << u->file_id << " changed";
+      ++acknowledged;
+    }
+    EXPECT_EQ(acknowledged, 16);
+    kill(restarted->pid, SIGTERM);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *restarted), 0);
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, CrashTest, ::testing::Values("local", "s3"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+
+// ------------------------------------------------------------------------- two instances
+
+// An upload that trickles its body so it stays in flight for a while.
+Task<void> slow_upload(Cluster& c, uint16_t port, std::string tok, int* status) {
+  auto conn = co_await RawHttpClient::connect(c.r, port);
+  if (!conn.ok()) co_return;
+  (void)co_await (*conn)->send("PUT /v1/files/content?name=slow.bin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                               tok + "\r\nContent-Length: 10\r\n\r\n");
+  for (int i = 0; i < 10; ++i) {
+    co_await SleepUntil(c.r, deadline_after(30ms));
+    if (!(co_await (*conn)->send("s")).ok()) break;
+  }
+  auto r = co_await (*conn)->read_response(10s);
+  *status = r.ok() ? r->status : -1;
+  co_await (*conn)->close();
+}
+
+TEST(TwoInstances, PerUserLimitHoldsAcrossInstances) {
+  with_cluster("local", [](Cluster& c) -> Task<void> {
+    uint16_t a = free_port(), b = free_port();
+    auto first = co_await c.start_server(a, c.dir + "/a.log");
+    auto second = co_await c.start_server(b, c.dir + "/b.log");
+    EXPECT_TRUE(first.ok() && second.ok());
+    if (!first.ok() || !second.ok()) co_return;
+    std::string user = "both-" + c.run_id, tok = token_for(user);  // the free tier: 2 uploads at once
+    // Multipart sessions hold their lease until they end: alternate instances.
+    std::vector<std::string> opened;
+    int refused = 0;
+    for (int i = 0; i < 6; ++i) {
+      auto r = co_await c.req(i % 2 ? b : a, "POST", "/v1/uploads", tok, "{\"name\":\"m.bin\",\"size\":100}");
+      if (r.status == 201)
+        opened.push_back(json_str(r.body, "uploadId"));
+      else if (r.status == 429)
+        ++refused;
+    }
+    EXPECT_EQ(opened.size(), 2u);
+    EXPECT_EQ(refused, 4);
+    EXPECT_EQ((co_await c.req(b, "PUT", "/v1/files/content?name=s.bin", tok, "x")).status, 429);
+    // Ending a session on one instance frees the slot on the other.
+    EXPECT_EQ((co_await c.req(b, "DELETE", "/v1/uploads/" + opened[0], tok)).status, 204);
+    EXPECT_EQ((co_await c.req(a, "POST", "/v1/uploads", tok, "{\"name\":\"m.bin\",\"size\":100}")).status, 201);
+    auto open_now = co_await c.check->execute("SELECT id::text FROM sluice.uploads WHERE state = 'active'");
+    EXPECT_TRUE(open_now.ok());
+    for (int i = 0; open_now.ok() && i < open_now->rows(); ++i)
+      (void)co_await c.req(b, "DELETE", "/v1/uploads/" + std::string(open_now->text(i, 0)), tok);
+    EXPECT_EQ(co_await c.leases_of(user), 0);
+    // Streaming uploads to both instances at once: never more than 2 in flight for the user.
+    std::vector<int> statuses(12, 0);
+    TaskGroup group;
+    for (int i = 0; i < 12; ++i) spawn(slow_upload(c, i % 2 ? b : a, tok, &statuses[static_cast<size_t>(i)]), &group);
+    int64_t max_seen = 0;
+    while (group.size() > 0) {
+      max_seen = std::max(max_seen, co_await c.leases_of(user));
+      co_await SleepUntil(c.r, deadline_after(5ms));
+    }
+    co_await group.wait();
+    int ok = 0, limited = 0;
+    for (int s : statuses) {
+      if (s == 201)
+        ++ok;
+      else if (s == 429)
+        ++limited;
+    }
+    EXPECT_LE(max_seen, 2);
+    EXPECT_GE(max_seen, 1);
+    EXPECT_EQ(ok + limited, 12);
+    EXPECT_GE(ok, 2);
+    EXPECT_EQ(co_await c.scalar("SELECT file_count FROM sluice.accounts WHERE user_id = '" + user + "'"), ok);
+    EXPECT_EQ(co_await c.leases_of(user), 0);
+    // Both shut down cleanly on SIGTERM (their janitor tasks stop with them).
+    kill(first->pid, SIGTERM);
+    kill(second->pid, SIGTERM);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *first), 0) << testing::read_file(c.dir + "/a.log");
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *second), 0) << testing::read_file(c.dir + "/b.log");
+  });
+}
+
+}  // namespace
+}  // namespace sluice

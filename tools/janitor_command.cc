@@ -1,0 +1,141 @@
+#include "tools/janitor_command.h"
+
+#include <cstdio>
+#include <memory>
+
+#include "core/log.h"
+#include "core/reactor.h"
+#include "storage/janitor/janitor_task.h"
+#include "storage/local/local_store.h"
+#include "storage/s3/s3_store.h"
+#include "tools/server_config.h"
+
+namespace sluice {
+
+namespace {
+
+// The store `sluice serve` would open for this configuration.
+Result<std::unique_ptr<ObjectStore>> open_store(Reactor& r, const ServiceConfig& c) {
+  if (c.store == "local") {
+    local::LocalStoreOptions lo;
+    lo.root = c.local_dir;
+    auto st = local::LocalStore::open(r, lo);
+    if (!st.ok()) return std::move(st).error();
+    return std::unique_ptr<ObjectStore>(std::move(*st));
+  }
+  if (c.store != "s3") return Error(Errc::invalid_argument, "SLUICE_STORE must be local or s3, got '" + c.store + "'");
+  if (c.s3_bucket.empty()) return Error(Errc::invalid_argument, "SLUICE_S3_BUCKET is required with SLUICE_STORE=s3");
+  s3::S3Endpoint e;
+  std::string_view url = c.s3_endpoint;
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos)
+    return Error(Errc::invalid_argument,
+                 "S3 endpoint must look like http(s)://host[:port], got '" + c.s3_endpoint + "'");
+  e.scheme = std::string(url.substr(0, scheme_end));
+  std::string_view hostport = url.substr(scheme_end + 3);
+  if (!hostport.empty() && hostport.back() == '/') hostport.remove_suffix(1);
+  auto colon = hostport.rfind(':');
+  if (colon != std::string_view::npos && hostport.find(']') == std::string_view::npos) {
+    e.host = std::string(hostport.substr(0, colon));
+    e.port = static_cast<uint16_t>(std::atoi(std::string(hostport.substr(colon + 1)).c_str()));
+  } else {
+    e.host = std::string(hostport);
+  }
+  e.bucket = c.s3_bucket;
+  e.path_style = c.s3_path_style;
+  e.region = c.s3_region;
+  S3StoreOptions so;
+  so.endpoint = e;
+  so.credentials = s3::S3Credentials{c.s3_access_key, c.s3_secret_key, c.s3_session_token};
+  so.tls.ca_file = c.s3_ca_file;
+  auto st = S3Store::create(r, so);
+  if (!st.ok()) return std::move(st).error();
+  return std::unique_ptr<ObjectStore>(std::move(*st));
+}
+
+Task<void> janitor_once(Reactor& r, ServiceConfig c, std::unique_ptr<ObjectStore> store, int* exit_code) {
+  std::unique_ptr<RedisClient> redis;
+  if (!c.redis_url.empty()) {
+    redis = std::make_unique<RedisClient>(r, *RedisOptions::from_url(c.redis_url));
+    if (Status s = co_await redis->start(); !s.ok())
+      log_event(LogLevel::warn, "janitor_redis_unavailable", {{"error", s.error().message}});
+  }
+  JanitorOptions jo{c.stale_upload_after, c.upload_timeout};
+  JanitorTask task(r, c.pg_url, *store, redis.get(), c.janitor_interval, jo);
+  Status connected = co_await task.connect();
+  std::optional<JanitorReport> report;
+  if (connected.ok()) report = co_await task.run_if_leader();
+  if (!connected.ok()) {
+    std::fprintf(stderr, "sluice janitor: PostgreSQL: %s\n", connected.error().message.c_str());
+    *exit_code = 1;
+  } else if (!report) {
+    std::fprintf(stderr, "sluice janitor: another janitor holds the lock, or PostgreSQL is unreachable\n");
+    *exit_code = 3;
+  } else {
+    std::printf("%s\n", report->to_json().c_str());
+    *exit_code = report->errors > 0 ? 1 : 0;
+  }
+  co_await task.stop();
+  co_await store->shutdown();
+  if (redis) co_await redis->close();
+  r.stop();
+}
+
+}  // namespace
+
+int run_janitor_command(const std::vector<std::string>& args) {
+  bool once = false;
+  std::vector<std::string> rest;
+  for (const auto& a : args) {
+    if (a == "--once")
+      once = true;
+    else
+      rest.push_back(a);
+  }
+  auto cfg = parse_server_config(rest);
+  if (!cfg.ok()) {
+    if (cfg.error().code == Errc::cancelled) {
+      std::printf("usage: sluice janitor --once [serve's flags]\n\n%s", cfg.error().message.c_str());
+      return 0;
+    }
+    std::fprintf(stderr, "sluice janitor: %s\n", cfg.error().message.c_str());
+    return 2;
+  }
+  if (!once) {
+    std::fprintf(stderr, "sluice janitor: pass --once (a running `sluice serve` repairs every --janitor-interval)\n");
+    return 2;
+  }
+  if (cfg->service.pg_url.empty()) {
+    std::fprintf(stderr, "sluice janitor: set SLUICE_PG_URL (or --pg-url)\n");
+    return 2;
+  }
+  if (!cfg->service.redis_url.empty()) {
+    if (auto ro = RedisOptions::from_url(cfg->service.redis_url); !ro.ok()) {
+      std::fprintf(stderr, "sluice janitor: SLUICE_REDIS_URL: %s\n", ro.error().message.c_str());
+      return 2;
+    }
+  }
+  LogLevel level = LogLevel::info;
+  parse_log_level(cfg->log_level, level);
+  set_log_level(level);
+  ReactorOptions ro = cfg->reactor;
+  ro.recv_buffer_count = 64;  // a handful of connections
+  auto reactor = Reactor::create(0, ro);
+  if (!reactor.ok()) {
+    std::fprintf(stderr, "sluice janitor: %s\n", reactor.error().message.c_str());
+    return 1;
+  }
+  Reactor& r = **reactor;
+  r.set_peers({&r});
+  auto store = open_store(r, cfg->service);
+  if (!store.ok()) {
+    std::fprintf(stderr, "sluice janitor: object store: %s\n", store.error().message.c_str());
+    return 1;
+  }
+  int exit_code = 1;
+  spawn(janitor_once(r, cfg->service, std::move(*store), &exit_code));
+  r.run();
+  return exit_code;
+}
+
+}  // namespace sluice
