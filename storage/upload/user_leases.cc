@@ -88,12 +88,13 @@ Task<Status> UserLeases::acquire_local(std::string user, std::string upload_id, 
 
 Task<void> UserLeases::release(std::string user, std::string upload_id) {
   auto local = local_granted_.find(upload_id);
-  if (local != local_granted_.end()) {
-    local_granted_.erase(local);
+  if (local != local_granted_.end() || !redis_) {
+    // Without Redis every lease lives on the user's home core, whichever core granted it (a
+    // multipart upload's requests land on any core).
+    if (local != local_granted_.end()) local_granted_.erase(local);
     co_await release_local(user, upload_id);
     co_return;
   }
-  if (!redis_) co_return;
   std::vector<std::string> cmd{"ZREM", key_for(user), upload_id};
   auto r = co_await redis_->command(std::move(cmd), deadline_after(std::chrono::seconds(2)));
   if (!r.ok()) {
@@ -122,6 +123,10 @@ Task<void> UserLeases::renew(std::string user, std::string upload_id) {
   std::vector<std::string> cmd{"ZADD", key_for(user), "XX", std::to_string(expiry), upload_id};
   auto r = co_await redis_->command(std::move(cmd), deadline_after(std::chrono::seconds(2)));
   if (!r.ok()) ++stats_.redis_failures;
+  // The set itself must outlive its newest lease too (it was given a TTL when last acquired).
+  std::vector<std::string> keep{"PEXPIRE", key_for(user),
+                                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(opts_.ttl).count())};
+  (void)co_await redis_->command(std::move(keep), deadline_after(std::chrono::seconds(2)));
 }
 
 Task<Result<int64_t>> UserLeases::count(std::string user) {
