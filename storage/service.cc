@@ -1,5 +1,6 @@
 #include "storage/service.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -127,8 +128,8 @@ Task<Status> Service::start_core(Reactor& r) {
       so.tls.ca_file = config_.s3_ca_file;
       // Every streaming upload holds one S3 connection for its whole body: the pool must be as
       // large as the core's upload slots, and keep them for reuse.
-      so.pool.max_total = config_.slots_per_core + 32;
-      so.pool.max_idle = config_.slots_per_core;
+      so.pool.max_total = std::min<size_t>(config_.slots_per_core + 32, config_.s3_max_connections);
+      so.pool.max_idle = so.pool.max_total;
       auto st = S3Store::create(r, so);
       if (!st.ok()) {
         built_.count_down();

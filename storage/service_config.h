@@ -24,7 +24,10 @@ struct ServiceConfig {
   std::string s3_access_key;
   std::string s3_secret_key;
   std::string s3_session_token;
-  std::string s3_ca_file;  // https endpoints: extra CA bundle (default: the system's)
+  std::string s3_ca_file;
+  // Upstream connections per core: every streaming upload holds one while it runs, so this caps
+  // file descriptors (clients + upstream must fit RLIMIT_NOFILE); uploads beyond it wait.
+  unsigned s3_max_connections = 1024;  // https endpoints: extra CA bundle (default: the system's)
 
   std::string public_url = "http://127.0.0.1:8080";  // base of locally signed URLs
   std::string url_secret;                            // HMAC key for local URLs (default: JWT secret)

@@ -1,5 +1,6 @@
 #include "tools/serve_command.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -70,6 +71,13 @@ int run_serve_command(const std::vector<std::string>& args) {
   if (!addr.ok()) {
     std::fprintf(stderr, "sluice serve: --listen: %s\n", addr.error().message.c_str());
     return 2;
+  }
+  // Every connection is a file descriptor (an upload holds two: client and upstream): use all
+  // the descriptors the system allows this process.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
   }
   auto signals = SignalWatch::create();
   if (!signals.ok()) {

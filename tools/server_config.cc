@@ -107,6 +107,8 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_secret_key, v); }},
       {"s3-session-token", "AWS_SESSION_TOKEN", "S3 session token (temporary credentials)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_session_token, v); }},
+      {"s3-max-connections", "SLUICE_S3_MAX_CONNECTIONS", "S3 connections per core (default 1024)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.service.s3_max_connections, v, 1, 1000000); }},
       {"s3-ca-file", "SLUICE_S3_CA_FILE", "CA bundle for an https S3 endpoint (default: the system store)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_ca_file, v); }},
       {"public-url", "SLUICE_PUBLIC_URL", "base URL clients reach this service at (for signed URLs)",
