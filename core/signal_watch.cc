@@ -33,3 +33,13 @@ Task<int> SignalWatch::next(Reactor& r) {
 }
 
 }  // namespace sluice
+
+namespace sluice {
+
+void SignalWatch::cancel(Reactor& r) {
+  io_uring_sqe* sqe = r.get_sqe();
+  io_uring_prep_cancel_fd(sqe, fd_, 0);
+  io_uring_sqe_set_data64(sqe, 0);
+}
+
+}  // namespace sluice

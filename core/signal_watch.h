@@ -17,6 +17,8 @@ class SignalWatch {
   ~SignalWatch();
   // Waits for the next SIGINT or SIGTERM; returns its number (or -errno).
   Task<int> next(Reactor& r);
+  // Ends a pending next() with -ECANCELED (so its coroutine finishes before the reactor stops).
+  void cancel(Reactor& r);
   int fd() const { return fd_; }
 
  private:

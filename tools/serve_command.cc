@@ -24,6 +24,7 @@ namespace {
 struct CoreState {
   std::unique_ptr<HttpServer> server;
   Service* service = nullptr;
+  SignalWatch* signals = nullptr;  // core 0: its watcher stops the core once it has ended
 };
 
 Task<void> drain_core(Reactor& r, std::vector<CoreState>* cores, Duration timeout) {
@@ -35,7 +36,11 @@ Task<void> drain_core(Reactor& r, std::vector<CoreState>* cores, Duration timeou
   }
   if (mine.service) co_await mine.service->stop_core(r);
   log_event(LogLevel::info, "core_stopped");
-  r.stop();
+  if (mine.signals) {
+    mine.signals->cancel(r);  // watch_signals() then ends and stops this core
+  } else {
+    r.stop();
+  }
 }
 
 Task<void> watch_signals(Reactor& r, SignalWatch* signals, std::vector<CoreState>* cores, Duration timeout) {
@@ -50,6 +55,7 @@ Task<void> watch_signals(Reactor& r, SignalWatch* signals, std::vector<CoreState
     std::fprintf(stderr, "{\"level\":\"warn\",\"event\":\"shutdown_forced\",\"signal\":%d}\n", signo);
     _exit(1);
   }
+  r.stop();  // the drain finished and cancelled the wait
 }
 
 }  // namespace
@@ -125,7 +131,10 @@ int run_serve_command(const std::vector<std::string>& args) {
                   {{"address", conf->listen}, {"cores", re.cores()}, {"version", kSluiceVersion},
                    {"io_uring_flags", re.setup_flags()}});
     }(r, svc, &cores, &c, &router, *addr));
-    if (r.core() == 0) spawn(watch_signals(r, &*signals, &cores, c.drain_timeout));
+    if (r.core() == 0) {
+      cores[0].signals = &*signals;
+      spawn(watch_signals(r, &*signals, &cores, c.drain_timeout));
+    }
   });
   if (!started.ok()) {
     std::fprintf(stderr, "sluice serve: %s\n", started.error().message.c_str());

@@ -70,6 +70,13 @@ Router make_router() {
   return r;
 }
 
+// Timeouts far above any pause a loaded (or sanitized) test machine makes.
+ServerOptions patient_options() {
+  ServerOptions o;
+  o.body_idle_timeout = 30s;
+  return o;
+}
+
 ServerOptions fast_options() {
   ServerOptions o;
   o.header_timeout = 300ms;
@@ -158,7 +165,7 @@ TEST(HttpServer, LargeContentLengthAndChunkedBodies) {
     auto chunked = co_await c->read_response();
     EXPECT_NE(chunked->body.find("\"size\":11"), std::string::npos);
     co_await c->close();
-  });
+  }, patient_options());
 }
 
 TEST(HttpServer, ExpectContinueSentOnlyWhenBodyIsRead) {
