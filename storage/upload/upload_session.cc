@@ -50,6 +50,21 @@ std::string object_key_for(const std::string& user, const std::string& file_id, 
   return "u/" + user + "/" + date + "/" + file_id;
 }
 
+// A failed put: the body's own faults (too long, malformed) keep their meaning; anything else
+// is the store's, which the client could not have caused: 502/503/504, never a 4xx.
+static ApiError store_failure(const Error& e) {
+  switch (e.code) {
+    case Errc::invalid_argument:
+    case Errc::limit_exceeded:
+    case Errc::unavailable:
+      return api_error_from(e);
+    case Errc::timeout:
+      return ApiError(504, "storage_timeout", "the object store did not answer in time: " + e.message);
+    default:
+      return ApiError(502, "storage_error", "the object store failed: " + e.message);
+  }
+}
+
 UploadSession::UploadSession(ServiceContext& ctx, Principal who) : ctx_(ctx), who_(std::move(who)) {}
 
 UploadSession::~UploadSession() {
@@ -176,7 +191,7 @@ Task<std::variant<FileRecord, ApiError>> UploadSession::stream_and_commit(ByteSo
     // The reservation is the most this upload may take (used += the real size on commit).
     put = co_await ctx_.store->put_unknown_size(object_key_, reserved_, body, opts);
   }
-  if (!put.ok()) co_return api_error_from(put.error());
+  if (!put.ok()) co_return store_failure(put.error());
   ctx_.upload_stats.bytes += put->size;
   if (expected.md5_hex && *expected.md5_hex != put->md5_hex)
     co_return ApiError(400, "checksum_mismatch",

@@ -200,7 +200,8 @@ inline Task<std::unique_ptr<ObjectStore>> open_bucket(Reactor& r, ServiceConfig 
 
 // Runs `test(env)` against a fresh service on the given store ("local" or "s3").
 template <class F>
-void with_upload_env(const std::string& store, F test, std::function<void(ServiceConfig&)> tweak = {}) {
+void with_upload_env(const std::string& store, F test, std::function<void(ServiceConfig&)> tweak = {},
+                     ServerOptions server_options = ServerOptions()) {
   ASSERT_FALSE(service_env("SLUICE_TEST_PG_URL").empty()) << "SLUICE_TEST_PG_URL is not set (run tools/test)";
   ASSERT_FALSE(service_env("SLUICE_TEST_REDIS_URL").empty()) << "SLUICE_TEST_REDIS_URL is not set (run tools/test)";
   if (store == "s3") {
@@ -226,7 +227,7 @@ void with_upload_env(const std::string& store, F test, std::function<void(Servic
     cfg.s3_region = env_or("AWS_REGION", "us-east-1");
   }
   if (tweak) tweak(cfg);
-  run_reactor([&, cfg, dir](Reactor& r) -> Task<void> {
+  run_reactor([&, cfg, dir, server_options](Reactor& r) -> Task<void> {
     PgOptions po;
     po.url = cfg.pg_url;
     po.connections = 1;
@@ -256,7 +257,7 @@ void with_upload_env(const std::string& store, F test, std::function<void(Servic
     auto started = co_await env.service->start_core(r);
     EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error().message);
     env.service->add_routes(env.router);
-    env.server = std::make_unique<HttpServer>(r, env.router, ServerOptions{});
+    env.server = std::make_unique<HttpServer>(r, env.router, server_options);
     EXPECT_TRUE(env.server->listen(*SocketAddress::parse("127.0.0.1:0")).ok());
     co_await test(env);
     co_await env.server->drain(5s);
