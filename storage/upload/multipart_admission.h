@@ -38,7 +38,5 @@ Task<std::variant<MultipartRecord, ApiError>> admit_multipart(ServiceContext& ct
                                                               std::optional<uint64_t> client_part_size,
                                                               MultipartSettings settings);
 
-// The refusal for a kReserve row whose reservation failed (413, 415 or 507 with usage details).
-ApiError reservation_refusal(const PgResult& row, const UploadTarget& target);
 
 }  // namespace sluice

@@ -52,6 +52,35 @@ std::string object_key_for(const std::string& user, const std::string& file_id, 
 
 // A failed put: the body's own faults (too long, malformed) keep their meaning; anything else
 // is the store's, which the client could not have caused: 502/503/504, never a 4xx.
+ApiError reservation_refusal(const PgResult& row, const UploadTarget& t) {
+  int64_t amount = *row.int64(0, 1), quota = *row.int64(0, 2), used = *row.int64(0, 3),
+          reserved_total = *row.int64(0, 4), files = *row.int64(0, 5), reserved_files = *row.int64(0, 6),
+          max_file = *row.int64(0, 7), max_files = *row.int64(0, 8);
+  bool mime_ok = *row.boolean(0, 10);
+  std::string details;
+  http::JsonWriter w(details);
+  w.begin_object();
+  w.key("usedBytes").int64(used).key("reservedBytes").int64(reserved_total).key("quotaBytes").int64(quota);
+  w.key("fileCount").int64(files + reserved_files).key("maxFiles").int64(max_files);
+  w.key("maxFileBytes").int64(max_file).key("requestedBytes").int64(amount);
+  w.end_object();
+  if (t.size && static_cast<int64_t>(*t.size) > max_file)
+    return ApiError(413, "file_too_large",
+                    "file of " + std::to_string(*t.size) + " bytes exceeds your tier's limit of " +
+                        std::to_string(max_file) + " bytes per file")
+        .with_details(details);
+  if (!mime_ok)
+    return ApiError(415, "unsupported_media_type",
+                    "content type '" + t.content_type + "' is not allowed for your tier");
+  if (used + reserved_total + amount > quota)
+    return ApiError(507, "quota_exceeded",
+                    "storage quota exceeded: " + std::to_string(used + reserved_total) + " of " +
+                        std::to_string(quota) + " bytes in use, " + std::to_string(amount) + " requested")
+        .with_details(details);
+  return ApiError(507, "file_limit_exceeded", "file count limit of " + std::to_string(max_files) + " reached")
+      .with_details(details);
+}
+
 static ApiError store_failure(const Error& e) {
   switch (e.code) {
     case Errc::invalid_argument:
@@ -118,37 +147,13 @@ Task<std::optional<ApiError>> UploadSession::reserve(const UploadTarget& t) {
     }
     const PgResult& row = *r;
     bool reserved = *row.boolean(0, 0);
-    int64_t amount = *row.int64(0, 1), quota = *row.int64(0, 2), used = *row.int64(0, 3),
-            reserved_total = *row.int64(0, 4), files = *row.int64(0, 5), reserved_files = *row.int64(0, 6),
-            max_file = *row.int64(0, 7), max_files = *row.int64(0, 8), max_concurrent = *row.int64(0, 9);
-    bool mime_ok = *row.boolean(0, 10);
     if (reserved) {
+      int64_t amount = *row.int64(0, 1), max_concurrent = *row.int64(0, 9);
       reserved_ = static_cast<uint64_t>(amount);
       max_concurrent_ = static_cast<int>(max_concurrent);
       co_return std::nullopt;
     }
-    std::string details;
-    http::JsonWriter w(details);
-    w.begin_object();
-    w.key("usedBytes").int64(used).key("reservedBytes").int64(reserved_total).key("quotaBytes").int64(quota);
-    w.key("fileCount").int64(files + reserved_files).key("maxFiles").int64(max_files);
-    w.key("maxFileBytes").int64(max_file).key("requestedBytes").int64(amount);
-    w.end_object();
-    if (t.size && static_cast<int64_t>(*t.size) > max_file)
-      co_return ApiError(413, "file_too_large",
-                         "file of " + std::to_string(*t.size) + " bytes exceeds your tier's limit of " +
-                             std::to_string(max_file) + " bytes per file")
-          .with_details(details);
-    if (!mime_ok)
-      co_return ApiError(415, "unsupported_media_type",
-                         "content type '" + t.content_type + "' is not allowed for your tier");
-    if (used + reserved_total + amount > quota)
-      co_return ApiError(507, "quota_exceeded",
-                         "storage quota exceeded: " + std::to_string(used + reserved_total) + " of " +
-                             std::to_string(quota) + " bytes in use, " + std::to_string(amount) + " requested")
-          .with_details(details);
-    co_return ApiError(507, "file_limit_exceeded", "file count limit of " + std::to_string(max_files) + " reached")
-        .with_details(details);
+    co_return reservation_refusal(row, t);
   }
   co_return ApiError(500, "internal", "account could not be created");
 }

@@ -69,6 +69,9 @@ class UploadSession {
   bool committed_ = false;
 };
 
+// Why kReserve's row (reserved = false) refused `target`: 413, 415 or 507 with usage details.
+ApiError reservation_refusal(const PgResult& row, const UploadTarget& target);
+
 // Random UUID v4 (RFC 9562) text, from OpenSSL's CSPRNG.
 std::string new_uuid();
 bool looks_like_uuid(std::string_view s);

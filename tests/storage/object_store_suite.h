@@ -70,6 +70,9 @@ class ObjectStoreSuite : public ::testing::TestWithParam<ObjectStoreFactory> {
   }
 
   bool has_gap(StoreGap gap) const { return (GetParam().gaps & gap) != 0; }
+  // For a third-party peer that lacks a behaviour, the test checks that the gap is really
+  // there (and fails once the peer gains it, so the declared gap must then be dropped).
+  void expect_gap(StoreGap gap);
 
   static std::string unique_prefix() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -251,8 +254,29 @@ TEST_P(ObjectStoreSuite, ListByPrefix) {
   });
 }
 
+inline void ObjectStoreSuite::expect_gap(StoreGap gap) {
+  with_store([gap](ObjectStore& store, std::string prefix) -> Task<void> {
+    if (gap == kNoMultipartListing) {
+      std::string key = prefix + "gap.bin";
+      auto id = co_await store.create_multipart(key, "application/octet-stream");
+      EXPECT_TRUE(id.ok());
+      if (!id.ok()) co_return;
+      auto parts = co_await store.list_parts(key, *id);
+      auto uploads = co_await store.list_multipart_uploads(prefix);
+      EXPECT_FALSE(parts.ok() && uploads.ok()) << "the peer lists multipart uploads now: drop its gap";
+    } else if (gap == kKeepsAbortedPuts) {
+      std::string key = prefix + "gap-short.bin";
+      PatternSource shorter(1, 1000, 100);
+      auto put = co_await store.put(key, 2000, shorter, PutOptions());
+      EXPECT_FALSE(put.ok());
+      auto head = co_await store.head(key);
+      EXPECT_TRUE(head.ok()) << "the peer no longer keeps aborted PUTs: drop its gap";
+    }
+  });
+}
+
 TEST_P(ObjectStoreSuite, SourceOfTheWrongLengthLeavesNoObject) {
-  if (has_gap(kKeepsAbortedPuts)) GTEST_SKIP() << GetParam().name << " stores an object for an aborted PUT";
+  if (has_gap(kKeepsAbortedPuts)) return expect_gap(kKeepsAbortedPuts);
   with_store([](ObjectStore& store, std::string prefix) -> Task<void> {
     {
       PatternSource shorter(1, 1000, 100);
@@ -281,7 +305,7 @@ TEST_P(ObjectStoreSuite, SourceOfTheWrongLengthLeavesNoObject) {
 }
 
 TEST_P(ObjectStoreSuite, MultipartFiveMiBFiveMiBAndOneByte) {
-  if (has_gap(kNoMultipartListing)) GTEST_SKIP() << GetParam().name << " has no ListParts/ListMultipartUploads";
+  if (has_gap(kNoMultipartListing)) return expect_gap(kNoMultipartListing);
   with_store([](ObjectStore& store, std::string prefix) -> Task<void> {
     std::string key = prefix + "multi.bin";
     constexpr uint64_t kPart = 5 * 1024 * 1024;
@@ -360,7 +384,7 @@ TEST_P(ObjectStoreSuite, MultipartFiveMiBFiveMiBAndOneByte) {
 }
 
 TEST_P(ObjectStoreSuite, AbortLeavesNothingBehind) {
-  if (has_gap(kNoMultipartListing)) GTEST_SKIP() << GetParam().name << " has no AbortMultipartUpload";
+  if (has_gap(kNoMultipartListing)) return expect_gap(kNoMultipartListing);
   with_store([](ObjectStore& store, std::string prefix) -> Task<void> {
     std::string key = prefix + "aborted.bin";
     auto id = co_await store.create_multipart(key, "application/octet-stream");
@@ -521,7 +545,7 @@ TEST_P(ObjectStoreSuite, UnknownSizeAcrossParts) {
 
 TEST_P(ObjectStoreSuite, UnknownSizeOverLimitLeavesNothing) {
   bool can_list_uploads = !has_gap(kNoMultipartListing);
-  if (has_gap(kKeepsAbortedPuts)) GTEST_SKIP() << GetParam().name << " stores an object for an aborted PUT";
+  if (has_gap(kKeepsAbortedPuts)) return expect_gap(kKeepsAbortedPuts);
   with_store([can_list_uploads](ObjectStore& store, std::string prefix) -> Task<void> {
     struct Case {
       std::string name;
@@ -559,7 +583,7 @@ TEST_P(ObjectStoreSuite, UnknownSizeOverLimitLeavesNothing) {
 // A source that fails part-way (a client gone mid-body) leaves nothing either.
 TEST_P(ObjectStoreSuite, UnknownSizeSourceErrorLeavesNothing) {
   bool can_list_uploads = !has_gap(kNoMultipartListing);
-  if (has_gap(kKeepsAbortedPuts)) GTEST_SKIP() << GetParam().name << " stores an object for an aborted PUT";
+  if (has_gap(kKeepsAbortedPuts)) return expect_gap(kKeepsAbortedPuts);
   with_store([can_list_uploads](ObjectStore& store, std::string prefix) -> Task<void> {
     struct Failing final : ByteSource {
       PatternSource inner{24, 7 * 1024 * 1024, 512 * 1024};
