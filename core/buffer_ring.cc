@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/reactor.h"
+
 namespace sluice {
 
-Result<BufferRing*> BufferRing::create(io_uring* ring, unsigned count, unsigned size) {
+Result<BufferRing*> BufferRing::create(Reactor& reactor, io_uring* ring, unsigned count, unsigned size) {
   if (count == 0 || count > 32768 || (count & (count - 1)) != 0)
     return Error(Errc::invalid_argument, "buffer ring count must be a power of two <= 32768, got " +
                                              std::to_string(count));
@@ -32,7 +34,7 @@ Result<BufferRing*> BufferRing::create(io_uring* ring, unsigned count, unsigned 
     free(buf_mem);
     return errno_error("io_uring_register_buf_ring (needs Linux 5.19+)", rc);
   }
-  auto* self = new BufferRing(ring, br, static_cast<char*>(buf_mem), count, size);
+  auto* self = new BufferRing(reactor, ring, br, static_cast<char*>(buf_mem), count, size);
   int mask = io_uring_buf_ring_mask(count);
   for (unsigned i = 0; i < count; ++i)
     io_uring_buf_ring_add(br, self->data(static_cast<uint16_t>(i)), size, static_cast<uint16_t>(i), mask,
@@ -42,6 +44,7 @@ Result<BufferRing*> BufferRing::create(io_uring* ring, unsigned count, unsigned 
 }
 
 BufferRing::~BufferRing() {
+  reactor_.cancel_timer(*this);
   io_uring_unregister_buf_ring(ring_, kGroupId);
   munmap(br_, sizeof(io_uring_buf) * count_);
   free(base_);
@@ -51,7 +54,80 @@ void BufferRing::give_back(uint16_t bid) {
   io_uring_buf_ring_add(br_, data(bid), size_, bid, io_uring_buf_ring_mask(count_), 0);
   io_uring_buf_ring_advance(br_, 1);
   --in_use_;
-  if (BufferWaiter* w = waiters_.pop_front()) w->buffers_available();
+  serve();
+}
+
+void BufferRing::grant(BufferClaimant& c) {
+  ++claimed_;
+  c.claimed_at_ = reactor_.now();
+  armed_.push_back(c);
+}
+
+bool BufferRing::try_claim(BufferClaimant& c) {
+  if (!has_free() || waiting_ != 0) return false;
+  grant(c);
+  return true;
+}
+
+void BufferRing::wait_for_claim(BufferClaimant& c, bool urgent) {
+  if (c.waiting_) return;
+  c.waiting_ = true;
+  ++waiting_;
+  (urgent ? urgent_ : normal_).push_back(c);
+  serve();
+  if (waiting_ > revoking_) revoke_idle();
+}
+
+void BufferRing::stop_waiting(BufferClaimant& c) {
+  if (!c.waiting_) return;
+  c.waiting_ = false;
+  --waiting_;
+  c.unlink();
+}
+
+void BufferRing::claim_spent(BufferClaimant& c, bool took_buffer) {
+  c.unlink();  // from the armed list, unless revoked (already out of it)
+  --claimed_;
+  if (took_buffer) ++in_use_;
+  if (c.revoked_) {
+    c.revoked_ = false;
+    --revoking_;
+  }
+  serve();
+  if (waiting_ > revoking_) revoke_idle();
+}
+
+void BufferRing::serve() {
+  while (waiting_ != 0 && has_free()) {
+    BufferClaimant* c = urgent_.pop_front();
+    if (!c) c = normal_.pop_front();
+    c->waiting_ = false;
+    --waiting_;
+    grant(*c);
+    c->claim_granted();
+  }
+}
+
+// Cancels armed receives that have had no data for kIdleClaim while claimants wait, oldest
+// first; re-checks when the oldest will have been idle long enough.
+void BufferRing::revoke_idle() {
+  Deadline now = reactor_.now();
+  while (waiting_ > revoking_) {
+    BufferClaimant* c = armed_.front();
+    if (!c) return;  // every claim is a buffer in use: wait for one to come back
+    if (now - c->claimed_at_ < kIdleClaim) {
+      if (!armed()) reactor_.add_timer(*this, c->claimed_at_ + kIdleClaim);
+      return;
+    }
+    c->unlink();
+    c->revoked_ = true;
+    ++revoking_;
+    c->claim_revoked();
+  }
+}
+
+void BufferRing::fire() {
+  if (waiting_ > revoking_) revoke_idle();
 }
 
 }  // namespace sluice

@@ -1,5 +1,11 @@
-// BufferRing: one provided-buffer ring per core that multishot receives fill. Buffers go back
-// to the ring when their RecvBuffer handle dies, so receive memory is fixed per core.
+// BufferRing: one provided-buffer ring per core that receives fill. Buffers go back to the
+// ring when their RecvBuffer handle dies, so receive memory is fixed per core.
+//
+// Receives are admitted by claims: a receive is armed only while it holds a claim on a free
+// buffer (claims + buffers in use <= count), so no receive ever fails for want of a buffer and,
+// when buffers are scarce, they go to waiting receivers first come, first served, bodies in
+// progress before new requests. A claim held by a receive that has sat idle while others wait
+// is revoked, so idle keep-alive connections cannot hold the ring.
 #pragma once
 
 #include <cstddef>
@@ -7,13 +13,17 @@
 #include <span>
 #include <utility>
 
+#include "core/clock.h"
 #include "core/intrusive_list.h"
 #include "core/result.h"
+#include "core/timer_queue.h"
 
 struct io_uring;
 struct io_uring_buf_ring;
 
 namespace sluice {
+
+class Reactor;
 
 // Whatever lends receive buffers: the shared ring, or a stream's private buffer.
 class BufferOwner {
@@ -25,21 +35,35 @@ class BufferOwner {
   ~BufferOwner() = default;
 };
 
-// Something waiting for buffers to come back to the ring (a receive that hit ENOBUFS).
-class BufferWaiter : public IntrusiveListNode {
+// A receiver on the ring: it waits for a claim, then holds one while its receive is armed.
+class BufferClaimant : public IntrusiveListNode {
  public:
-  virtual void buffers_available() = 0;
+  // A buffer is reserved for this claimant: arm the receive now.
+  virtual void claim_granted() = 0;
+  // The armed receive has been idle while others wait: cancel it; the claim is released when
+  // its completion comes (claim_spent).
+  virtual void claim_revoked() = 0;
+
+  bool waiting_for_claim() const { return waiting_; }
 
  protected:
-  ~BufferWaiter() = default;
+  ~BufferClaimant() = default;
+
+ private:
+  friend class BufferRing;
+  Deadline claimed_at_{};
+  bool waiting_ = false;
+  bool revoked_ = false;
 };
 
-class BufferRing final : public BufferOwner {
+class BufferRing final : public BufferOwner, private TimerEntry {
  public:
   static constexpr uint16_t kGroupId = 0;
+  // How long an armed receive may sit without data while others wait for a buffer.
+  static constexpr Duration kIdleClaim = std::chrono::milliseconds(20);
 
   // count must be a power of two (<= 32768).
-  static Result<BufferRing*> create(io_uring* ring, unsigned count, unsigned size);
+  static Result<BufferRing*> create(Reactor& reactor, io_uring* ring, unsigned count, unsigned size);
   ~BufferRing();
   BufferRing(const BufferRing&) = delete;
   BufferRing& operator=(const BufferRing&) = delete;
@@ -49,20 +73,41 @@ class BufferRing final : public BufferOwner {
   unsigned buffer_size() const { return size_; }
   unsigned count() const { return count_; }
   unsigned in_use() const { return in_use_; }
-  void taken() { ++in_use_; }
+  unsigned claimed() const { return claimed_; }
+  unsigned waiting() const { return waiting_; }
   void give_back(uint16_t bid) override;
-  void wait_for_buffers(BufferWaiter& w) { if (!w.linked()) waiters_.push_back(w); }
+
+  // Claims a buffer for `c` if one is free and nobody is waiting for one.
+  bool try_claim(BufferClaimant& c);
+  // Queues `c` for the next free buffer (urgent ones first); claim_granted() is called then.
+  void wait_for_claim(BufferClaimant& c, bool urgent);
+  // Takes `c` out of the queue (it is closing).
+  void stop_waiting(BufferClaimant& c);
+  // The armed receive of `c` completed; `took_buffer` if it filled one (now in use).
+  void claim_spent(BufferClaimant& c, bool took_buffer);
 
  private:
-  BufferRing(io_uring* ring, io_uring_buf_ring* br, char* base, unsigned count, unsigned size)
-      : ring_(ring), br_(br), base_(base), count_(count), size_(size) {}
+  BufferRing(Reactor& reactor, io_uring* ring, io_uring_buf_ring* br, char* base, unsigned count, unsigned size)
+      : reactor_(reactor), ring_(ring), br_(br), base_(base), count_(count), size_(size) {}
+  bool has_free() const { return claimed_ + in_use_ < count_; }
+  void grant(BufferClaimant& c);
+  void serve();
+  void revoke_idle();
+  void fire() override;
+
+  Reactor& reactor_;
   io_uring* ring_;
   io_uring_buf_ring* br_;
   char* base_;
   unsigned count_;
   unsigned size_;
   unsigned in_use_ = 0;
-  IntrusiveList<BufferWaiter> waiters_;
+  unsigned claimed_ = 0;   // armed receives, each may fill one buffer
+  unsigned waiting_ = 0;   // claimants queued
+  unsigned revoking_ = 0;  // claims being cancelled
+  IntrusiveList<BufferClaimant> armed_;  // oldest claim first
+  IntrusiveList<BufferClaimant> urgent_;
+  IntrusiveList<BufferClaimant> normal_;
 };
 
 // RecvBuffer: a received chunk that owns its buffer (from the ring or a stream's private one)

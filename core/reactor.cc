@@ -107,7 +107,7 @@ Result<std::unique_ptr<Reactor>> Reactor::create(unsigned core, const ReactorOpt
   }
   if (rc < 0) return errno_error("io_uring_queue_init", rc);
   r->ring_ready_ = true;
-  auto br = BufferRing::create(&r->ring_, opts.recv_buffer_count, opts.recv_buffer_size);
+  auto br = BufferRing::create(*r, &r->ring_, opts.recv_buffer_count, opts.recv_buffer_size);
   if (!br) return std::move(br).error();
   r->buffers_ = *br;
   r->log_ = std::make_unique<LogWriter>(*r);

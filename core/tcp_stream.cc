@@ -1,6 +1,7 @@
 #include "core/tcp_stream.h"
 
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,8 +13,9 @@ TcpStream::TcpStream(Reactor& r, int fd) : r_(r), fd_(fd) {}
 
 TcpStream::~TcpStream() {
   r_.cancel_timer(*this);
-  // A recv still armed here would complete into freed memory; close() must have run.
-  if (state_ != RecvState::idle) std::abort();
+  // A read still in flight here would complete into freed memory; close() must have run.
+  if (op_ != Op::none) std::abort();
+  r_.buffers().stop_waiting(*this);
   for (size_t i = head_; i < queue_.size(); ++i)
     if (queue_[i].bid != kPrivateBuffer) r_.buffers().give_back(queue_[i].bid);
   if (fd_ >= 0) ::close(fd_);
@@ -28,7 +30,7 @@ char* TcpStream::buffer_data(uint16_t) { return private_.get(); }
 
 void TcpStream::give_back(uint16_t) {
   private_busy_ = false;
-  if (state_ == RecvState::idle && (reader_ || queued_buffers() < window_)) arm();
+  if (reader_ || queued_buffers() < window_) want_data(reader_ != nullptr);
 }
 
 Task<Result<std::unique_ptr<TcpStream>>> TcpStream::connect(Reactor& r, SocketAddress addr, Deadline d) {
@@ -45,44 +47,65 @@ Task<Result<std::unique_ptr<TcpStream>>> TcpStream::connect(Reactor& r, SocketAd
   co_return std::make_unique<TcpStream>(r, fd);
 }
 
-void TcpStream::arm() {
-  if (state_ != RecvState::idle || eof_ || err_ != 0 || closing_) return;
+void TcpStream::want_data(bool reader_waiting) {
+  if (op_ != Op::none || waiting_for_claim() || eof_ || err_ != 0 || closing_) return;
   if (private_) {
     if (private_busy_) return;  // re-armed when the reader gives the buffer back
     io_uring_sqe* sqe = r_.get_sqe();
     io_uring_prep_recv(sqe, fd_, private_.get(), private_size_, 0);
     io_uring_sqe_set_data(sqe, static_cast<Completion*>(this));
-    state_ = RecvState::armed;
+    op_ = Op::recv;
     private_busy_ = true;
     return;
   }
-  io_uring_sqe* sqe = r_.get_sqe();
-  if (multishot_) {
-    io_uring_prep_recv_multishot(sqe, fd_, nullptr, 0, 0);
-  } else {
-    io_uring_prep_recv(sqe, fd_, nullptr, 0, 0);
+  if (r_.buffers().try_claim(*this)) {
+    arm_recv();
+    return;
   }
+  // Read ahead only with a buffer to spare. A reader in the middle of a body almost surely has
+  // data coming: it queues for a claim at once; others first wait for data without holding one.
+  if (!reader_waiting) return;
+  if (urgent_) r_.buffers().wait_for_claim(*this, true);
+  else arm_poll();
+}
+
+void TcpStream::claim_when_readable() {
+  if (r_.buffers().try_claim(*this)) arm_recv();
+  else r_.buffers().wait_for_claim(*this, urgent_);
+}
+
+void TcpStream::arm_recv() {
+  io_uring_sqe* sqe = r_.get_sqe();
+  io_uring_prep_recv(sqe, fd_, nullptr, 0, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = BufferRing::kGroupId;
   io_uring_sqe_set_data(sqe, static_cast<Completion*>(this));
-  state_ = RecvState::armed;
+  op_ = Op::recv;
 }
 
-void TcpStream::cancel_recv() {
-  if (state_ != RecvState::armed) return;
+void TcpStream::arm_poll() {
+  io_uring_sqe* sqe = r_.get_sqe();
+  io_uring_prep_poll_add(sqe, fd_, POLLIN);
+  io_uring_sqe_set_data(sqe, static_cast<Completion*>(this));
+  op_ = Op::poll;
+}
+
+void TcpStream::cancel_op() {
+  if (op_ == Op::none || cancel_sent_) return;
   io_uring_sqe* sqe = r_.get_sqe();
   io_uring_prep_cancel64(sqe, reinterpret_cast<uint64_t>(static_cast<Completion*>(this)), 0);
   io_uring_sqe_set_data64(sqe, 0);
-  state_ = RecvState::cancelling;
+  cancel_sent_ = true;
 }
+
+void TcpStream::claim_granted() { arm_recv(); }
+
+void TcpStream::claim_revoked() { cancel_op(); }
 
 void TcpStream::wait_recv(std::coroutine_handle<> h, Deadline d) {
   reader_ = h;
   if (d != kNoDeadline) r_.add_timer(*this, d);
-  if (state_ == RecvState::idle) {
-    if (!private_ && r_.buffers().in_use() >= r_.buffers().count()) r_.buffers().wait_for_buffers(*this);
-    else arm();
-  }
+  want_data(true);
 }
 
 Result<RecvBuffer> TcpStream::take_recv() {
@@ -92,8 +115,8 @@ Result<RecvBuffer> TcpStream::take_recv() {
       queue_.clear();
       head_ = 0;
     }
-    // Keep data flowing: re-arm as soon as the reader is below its window.
-    if (state_ == RecvState::idle && queued_buffers() < window_) arm();
+    // Keep data flowing while the reader works on this chunk, within the window.
+    if (queued_buffers() < window_) want_data(false);
     if (q.bid == kPrivateBuffer) return RecvBuffer(static_cast<BufferOwner*>(this), q.bid, q.len);
     return RecvBuffer(&r_.buffers(), q.bid, q.len);
   }
@@ -113,32 +136,39 @@ void TcpStream::wake_reader() {
 }
 
 void TcpStream::complete(int res, uint32_t flags) {
-  bool more = (flags & IORING_CQE_F_MORE) != 0;
-  if (private_ && res <= 0) private_busy_ = false;
-  if (res > 0 && private_) {
-    queue_.push_back({kPrivateBuffer, static_cast<uint32_t>(res)});
-  } else if (res > 0) {
-    r_.buffers().taken();
-    queue_.push_back({static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT), static_cast<uint32_t>(res)});
-  } else if (res == 0) {
-    eof_ = true;
-  } else if (res != -ENOBUFS && res != -ECANCELED) {
-    err_ = -res;
+  Op op = std::exchange(op_, Op::none);
+  cancel_sent_ = false;
+  if (op == Op::recv) {
+    recv_completed(res, flags);
+  } else if (res < 0 && res != -ECANCELED) {
+    err_ = -res;  // the poll itself failed
   }
-  if (!more) state_ = RecvState::idle;
-  if (state_ == RecvState::armed && queued_buffers() >= window_) cancel_recv();
-
-  if (state_ == RecvState::idle && closing_) {
+  if (closing_) {
     if (closer_) std::exchange(closer_, {}).resume();
     return;
   }
-  if (state_ == RecvState::idle && queued_buffers() == 0 && (reader_ || res == -ENOBUFS)) {
-    // The multishot ended (ran out of buffers, was cancelled, or the kernel ended it) while
-    // data is wanted: re-arm now if the ring has buffers, else when one comes back.
-    if (private_ || r_.buffers().in_use() < r_.buffers().count()) arm();
-    else r_.buffers().wait_for_buffers(*this);
-  }
+  if (op == Op::poll && res >= 0 && reader_ && queued_buffers() == 0) claim_when_readable();
   if (recv_ready()) wake_reader();
+}
+
+void TcpStream::recv_completed(int res, uint32_t flags) {
+  if (private_) {
+    if (res > 0) queue_.push_back({kPrivateBuffer, static_cast<uint32_t>(res)});
+    else private_busy_ = false;
+  } else {
+    r_.buffers().claim_spent(*this, res > 0);
+    if (res > 0)
+      queue_.push_back({static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT), static_cast<uint32_t>(res)});
+  }
+  if (res == 0) {
+    eof_ = true;
+  } else if (res == -ECANCELED || res == -ENOBUFS) {
+    // Revoked while idle (or, should the ring ever be short, left without a buffer): wait for
+    // data again without holding a claim.
+    if (reader_ && queued_buffers() == 0 && !closing_) arm_poll();
+  } else if (res < 0) {
+    err_ = -res;
+  }
 }
 
 void TcpStream::interrupt_reader() {
@@ -146,10 +176,6 @@ void TcpStream::interrupt_reader() {
   if (!reader_) return;
   r_.cancel_timer(*this);
   r_.schedule(std::exchange(reader_, {}));  // not inline: the caller may be iterating a list
-}
-
-void TcpStream::buffers_available() {
-  if (state_ == RecvState::idle && queued_buffers() < window_) arm();
 }
 
 void TcpStream::fire() {
@@ -210,9 +236,9 @@ struct CloseWait {
 Task<void> TcpStream::close() {
   closing_ = true;
   r_.cancel_timer(*this);
-  BufferWaiter::unlink();
-  if (state_ == RecvState::armed) cancel_recv();
-  if (state_ != RecvState::idle) co_await CloseWait{closer_};
+  r_.buffers().stop_waiting(*this);
+  cancel_op();
+  if (op_ != Op::none) co_await CloseWait{closer_};
   for (size_t i = head_; i < queue_.size(); ++i)
     if (queue_[i].bid != kPrivateBuffer) r_.buffers().give_back(queue_[i].bid);
   queue_.clear();

@@ -1,9 +1,10 @@
 // TcpStream: a connected socket on one reactor. Receives into the core's provided-buffer ring,
-// with one recv in flight at most while fewer than `recv_window` buffers wait unread, so a slow
-// reader stops the socket being read (the kernel buffer fills, the peer's window closes).
-// Multishot recv is optional (set_multishot): a busy multishot cannot be cancelled reliably
-// (the kernel keeps re-issuing it while data is there), so under load it fills the whole ring
-// past any window; single-shot recv is the default. Sends handle partial writes.
+// with one single-shot recv in flight at most while fewer than `recv_window` buffers wait
+// unread, so a slow reader stops the socket being read (the kernel buffer fills, the peer's
+// window closes). A recv is armed only with a claim on a free ring buffer (see BufferRing);
+// without one, the stream polls for readability and then queues for a claim. (Multishot recv
+// is not used: a busy multishot is re-issued by the kernel while data is there, so it cannot
+// be bounded by a window or a claim.) Sends handle partial writes.
 #pragma once
 
 #include <sys/uio.h>
@@ -25,7 +26,7 @@
 
 namespace sluice {
 
-class TcpStream final : private Completion, private BufferWaiter, private TimerEntry, private BufferOwner {
+class TcpStream final : private Completion, private BufferClaimant, private TimerEntry, private BufferOwner {
  public:
   TcpStream(Reactor& r, int fd);
   ~TcpStream();
@@ -45,8 +46,13 @@ class TcpStream final : private Completion, private BufferWaiter, private TimerE
     TcpStream& s_;
     Deadline d_;
   };
-  // The next received chunk; Errc::closed at end of stream, Errc::timeout past `d`.
-  RecvAwaiter recv(Deadline d = kNoDeadline) { return RecvAwaiter(*this, d); }
+  // The next received chunk; Errc::closed at end of stream, Errc::timeout past `d`. `urgent`:
+  // the reader is in the middle of a message (a request body), so when ring buffers are
+  // scarce it is served before connections waiting to start one.
+  RecvAwaiter recv(Deadline d = kNoDeadline, bool urgent = false) {
+    urgent_ = urgent;
+    return RecvAwaiter(*this, d);
+  }
 
   Task<Status> send_all(std::span<const char> data, Deadline d = kNoDeadline);
   // Gathers several pieces into as few sends as possible (sendmsg), handling partial writes.
@@ -63,8 +69,6 @@ class TcpStream final : private Completion, private BufferWaiter, private TimerE
   void interrupt_reader();
 
   void set_recv_window(unsigned buffers) { window_ = buffers ? buffers : 1; }
-  // Multishot receive: fewer SQEs, but no bound on buffers per connection (see above).
-  void set_multishot(bool on) { multishot_ = on; }
   // Receive into a buffer of this stream's own instead of the shared ring. For the connections
   // the service itself depends on (Redis, S3): when thousands of client uploads hold every ring
   // buffer, the replies those uploads wait for must still be readable.
@@ -75,7 +79,7 @@ class TcpStream final : private Completion, private BufferWaiter, private TimerE
   size_t queued_buffers() const { return queue_.size() - head_; }
 
  private:
-  enum class RecvState : uint8_t { idle, armed, cancelling };
+  enum class Op : uint8_t { none, recv, poll };  // what is in flight for the read side
   struct Queued {
     uint16_t bid;
     uint32_t len;
@@ -84,25 +88,33 @@ class TcpStream final : private Completion, private BufferWaiter, private TimerE
   bool recv_ready() const { return head_ < queue_.size() || eof_ || err_ != 0 || timed_out_ || interrupted_; }
   void wait_recv(std::coroutine_handle<> h, Deadline d);
   Result<RecvBuffer> take_recv();
-  void arm();
-  void cancel_recv();
+  // Arms a read if none is in flight: a recv if a buffer can be claimed; otherwise, when the
+  // reader is waiting, a readability poll (or a queued claim, in the middle of a body).
+  void want_data(bool reader_waiting);
+  void claim_when_readable();
+  void arm_recv();
+  void arm_poll();
+  void cancel_op();
   void wake_reader();
 
-  void complete(int res, uint32_t flags) override;   // recv completions
+  void complete(int res, uint32_t flags) override;   // recv and poll completions
+  void recv_completed(int res, uint32_t flags);
   char* buffer_data(uint16_t id) override;
   void give_back(uint16_t id) override;              // the private buffer is free again
   static constexpr uint16_t kPrivateBuffer = 0xFFFF;
-  void buffers_available() override;                 // the ring has buffers again
+  void claim_granted() override;
+  void claim_revoked() override;
   void fire() override;                              // read deadline passed
 
   Reactor& r_;
   int fd_;
-  RecvState state_ = RecvState::idle;
+  Op op_ = Op::none;
+  bool cancel_sent_ = false;
+  bool urgent_ = false;
   bool eof_ = false;
   bool timed_out_ = false;
   bool closing_ = false;
   bool interrupted_ = false;
-  bool multishot_ = false;
   bool private_busy_ = false;  // the private buffer is queued or held by the reader
   std::unique_ptr<char[]> private_;
   uint32_t private_size_ = 0;

@@ -159,7 +159,7 @@ Task<Result<std::span<const char>>> ServerConnection::read_body() {
       // ring buffers, connections that each keep a spent buffer while waiting for a new one
       // would hold the whole ring and wait on each other forever.
       buf_.release();
-      auto r = co_await stream_->recv(deadline_after(server_.options().body_idle_timeout));
+      auto r = co_await stream_->recv(deadline_after(server_.options().body_idle_timeout), /*urgent=*/true);
       if (!r.ok()) {
         Error e = std::move(r).error();
         if (e.code == Errc::timeout) {
