@@ -53,6 +53,10 @@ Task<Result<bool>> ServerConnection::read_head(bool first) {
   Deadline head_deadline = started ? deadline_after(o.header_timeout) : kNoDeadline;
   for (;;) {
     if (buf_.empty()) {
+      // The previous body may have ended exactly at this buffer's end: give the spent buffer
+      // back before waiting, or every idle keep-alive connection would hold one, and with more
+      // connections than ring buffers nobody could receive a new request.
+      buf_.release();
       auto r = co_await stream_->recv(started ? head_deadline : idle_deadline);
       if (!r.ok()) {
         if (r.error().code == Errc::timeout && started) {
