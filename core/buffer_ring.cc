@@ -72,6 +72,7 @@ bool BufferRing::try_claim(BufferClaimant& c) {
 void BufferRing::wait_for_claim(BufferClaimant& c, bool urgent) {
   if (c.waiting_) return;
   c.waiting_ = true;
+  c.queued_urgent_ = urgent;
   ++waiting_;
   (urgent ? urgent_ : normal_).push_back(c);
   serve();
@@ -99,8 +100,14 @@ void BufferRing::claim_spent(BufferClaimant& c, bool took_buffer) {
 
 void BufferRing::serve() {
   while (waiting_ != 0 && has_free()) {
-    BufferClaimant* c = urgent_.pop_front();
+    // Bodies in progress and new requests take turns: bodies alone would keep a connection
+    // whose request has not been read yet (a metadata GET, a new upload) waiting for as long
+    // as any body has data.
+    BufferClaimant* c = nullptr;
+    if (!last_urgent_) c = urgent_.pop_front();
     if (!c) c = normal_.pop_front();
+    if (!c) c = urgent_.pop_front();
+    last_urgent_ = c->queued_urgent_;
     c->waiting_ = false;
     --waiting_;
     grant(*c);

@@ -4,8 +4,8 @@
 // Receives are admitted by claims: a receive is armed only while it holds a claim on a free
 // buffer (claims + buffers in use <= count), so no receive ever fails for want of a buffer and,
 // when buffers are scarce, they go to waiting receivers first come, first served, bodies in
-// progress before new requests. A claim held by a receive that has sat idle while others wait
-// is revoked, so idle keep-alive connections cannot hold the ring.
+// progress and new requests taking turns. A claim held by a receive that has sat idle while
+// others wait is revoked, so idle keep-alive connections cannot hold the ring.
 #pragma once
 
 #include <cstddef>
@@ -53,6 +53,7 @@ class BufferClaimant : public IntrusiveListNode {
   friend class BufferRing;
   Deadline claimed_at_{};
   bool waiting_ = false;
+  bool queued_urgent_ = false;
   bool revoked_ = false;
 };
 
@@ -79,7 +80,8 @@ class BufferRing final : public BufferOwner, private TimerEntry {
 
   // Claims a buffer for `c` if one is free and nobody is waiting for one.
   bool try_claim(BufferClaimant& c);
-  // Queues `c` for the next free buffer (urgent ones first); claim_granted() is called then.
+  // Queues `c` for the next free buffer (urgent and other claimants alternate); claim_granted()
+  // is called then.
   void wait_for_claim(BufferClaimant& c, bool urgent);
   // Takes `c` out of the queue (it is closing).
   void stop_waiting(BufferClaimant& c);
@@ -105,6 +107,7 @@ class BufferRing final : public BufferOwner, private TimerEntry {
   unsigned claimed_ = 0;   // armed receives, each may fill one buffer
   unsigned waiting_ = 0;   // claimants queued
   unsigned revoking_ = 0;  // claims being cancelled
+  bool last_urgent_ = false;
   IntrusiveList<BufferClaimant> armed_;  // oldest claim first
   IntrusiveList<BufferClaimant> urgent_;
   IntrusiveList<BufferClaimant> normal_;

@@ -70,8 +70,14 @@ void TcpStream::want_data(bool reader_waiting) {
 }
 
 void TcpStream::claim_when_readable() {
-  if (r_.buffers().try_claim(*this)) arm_recv();
-  else r_.buffers().wait_for_claim(*this, urgent_);
+  if (r_.buffers().try_claim(*this)) {
+    arm_recv();
+    return;
+  }
+  // The peer has sent: from here the wait is ours, not the peer's, so its read deadline (a
+  // header or body timeout) stops counting. Buffers keep cycling, so the claim comes.
+  r_.cancel_timer(*this);
+  r_.buffers().wait_for_claim(*this, urgent_);
 }
 
 void TcpStream::arm_recv() {

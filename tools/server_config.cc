@@ -178,14 +178,14 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_uint(c.http.parser.max_url_bytes, v, 256, 1 << 20); }},
       {"max-headers", "SLUICE_MAX_HEADERS", "request header count limit (default 100)",
        [](ServerConfig& c, std::string_view v) { return set_uint(c.http.parser.max_headers, v, 8, 10000); }},
-      {"recv-buffers", "SLUICE_RECV_BUFFERS", "receive buffers per core, a power of two (default 1024)",
+      {"recv-buffers", "SLUICE_RECV_BUFFERS", "receive buffers per core, a power of two (default 256)",
        [](ServerConfig& c, std::string_view v) -> Status {
          auto s = set_uint(c.reactor.recv_buffer_count, v, 8, 32768);
          if (s.ok() && (c.reactor.recv_buffer_count & (c.reactor.recv_buffer_count - 1)) != 0)
            return Error(Errc::invalid_argument, "must be a power of two");
          return s;
        }},
-      {"recv-buffer-size", "SLUICE_RECV_BUFFER_SIZE", "bytes per receive buffer (default 65536)",
+      {"recv-buffer-size", "SLUICE_RECV_BUFFER_SIZE", "bytes per receive buffer (default 262144)",
        [](ServerConfig& c, std::string_view v) { return set_uint(c.reactor.recv_buffer_size, v, 4096, 1 << 20); }},
       {"recv-window", "SLUICE_RECV_WINDOW", "buffers queued per connection before backpressure (default 4)",
        [](ServerConfig& c, std::string_view v) { return set_uint(c.http.recv_window, v, 1, 64); }},

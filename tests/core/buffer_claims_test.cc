@@ -1,5 +1,5 @@
 // When ring buffers are scarce, receivers take turns: first come, first served, bodies in
-// progress before new requests, and idle receivers cannot hold a claim others need.
+// progress and new requests alternating, and idle receivers cannot hold a claim others need.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -92,28 +92,56 @@ TEST(BufferClaims, WaitersAreServedInTheOrderTheyAsked) {
       tiny_ring(1));
 }
 
-TEST(BufferClaims, BodiesInProgressGoBeforeNewRequests) {
+TEST(BufferClaims, BodiesInProgressAndNewRequestsTakeTurns) {
   run_reactor(
       [](Reactor& r) -> Task<void> {
         std::vector<Pair> pairs;
-        for (int i = 0; i < 3; ++i) pairs.push_back(socket_pair(r));
+        for (int i = 0; i < 5; ++i) pairs.push_back(socket_pair(r));
         send_byte(pairs[0], 'x');
         auto held = co_await pairs[0].stream->recv(deadline_after(5s));
         EXPECT_TRUE(held.ok());
         std::vector<int> order;
         int finished = 0;
-        // Stream 1 waits for a new request first, stream 2 (in a body) after it.
-        send_byte(pairs[1], 'h');
-        spawn(read_one(*pairs[1].stream, 1, false, order, finished));
-        co_await SleepUntil(r, deadline_after(20ms));
-        send_byte(pairs[2], 'b');
-        spawn(read_one(*pairs[2].stream, 2, true, order, finished));
-        co_await SleepUntil(r, deadline_after(20ms));
-        EXPECT_EQ(r.buffers().waiting(), 2u);
+        // Streams 1 and 2 wait for new requests, then 3 and 4 (in bodies) queue behind them.
+        for (int i = 1; i <= 4; ++i) {
+          send_byte(pairs[i], 'd');
+          spawn(read_one(*pairs[i].stream, i, i >= 3, order, finished));
+          co_await SleepUntil(r, deadline_after(10ms));
+        }
+        EXPECT_EQ(r.buffers().waiting(), 4u);
         held->release();
-        co_await wait_for(r, finished, 2);
-        std::vector<int> expected{2, 1};
+        co_await wait_for(r, finished, 4);
+        std::vector<int> expected{3, 1, 4, 2};
         EXPECT_EQ(order, expected);
+        co_await close_all(pairs);
+      },
+      tiny_ring(1));
+}
+
+// A connection whose peer has sent but that waits for a buffer is not timed out: the wait is
+// the server's, not the peer's.
+TEST(BufferClaims, WaitingForABufferDoesNotCountAgainstThePeer) {
+  run_reactor(
+      [](Reactor& r) -> Task<void> {
+        std::vector<Pair> pairs;
+        for (int i = 0; i < 2; ++i) pairs.push_back(socket_pair(r));
+        send_byte(pairs[0], 'x');
+        auto held = co_await pairs[0].stream->recv(deadline_after(5s));
+        EXPECT_TRUE(held.ok());
+        send_byte(pairs[1], 'y');
+        bool got = false;
+        bool done = false;
+        spawn([](TcpStream& s, bool& ok, bool& fin) -> Task<void> {
+          auto b = co_await s.recv(deadline_after(50ms));
+          ok = b.ok();
+          fin = true;
+        }(*pairs[1].stream, got, done));
+        co_await SleepUntil(r, deadline_after(200ms));  // well past its 50 ms deadline
+        EXPECT_FALSE(done);
+        held->release();
+        Deadline give_up = deadline_after(5s);
+        while (!done && Clock::now() < give_up) co_await SleepUntil(r, deadline_after(1ms));
+        EXPECT_TRUE(got);
         co_await close_all(pairs);
       },
       tiny_ring(1));
