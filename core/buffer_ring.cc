@@ -74,6 +74,7 @@ void BufferRing::wait_for_claim(BufferClaimant& c, bool urgent) {
   c.waiting_ = true;
   c.queued_urgent_ = urgent;
   ++waiting_;
+  ++stats_.waits;
   (urgent ? urgent_ : normal_).push_back(c);
   serve();
   if (waiting_ > revoking_) revoke_idle();
@@ -129,6 +130,7 @@ void BufferRing::revoke_idle() {
     c->unlink();
     c->revoked_ = true;
     ++revoking_;
+    ++stats_.revocations;
     c->claim_revoked();
   }
 }

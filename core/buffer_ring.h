@@ -57,6 +57,13 @@ class BufferClaimant : public IntrusiveListNode {
   bool revoked_ = false;
 };
 
+// Counters an operator needs to see buffer starvation (a connection can wait for a buffer but
+// never fails for want of one).
+struct BufferRingStats {
+  uint64_t waits = 0;        // receives that had to queue for a free buffer
+  uint64_t revocations = 0;  // idle claims taken back for a waiting receiver
+};
+
 class BufferRing final : public BufferOwner, private TimerEntry {
  public:
   static constexpr uint16_t kGroupId = 0;
@@ -76,6 +83,7 @@ class BufferRing final : public BufferOwner, private TimerEntry {
   unsigned in_use() const { return in_use_; }
   unsigned claimed() const { return claimed_; }
   unsigned waiting() const { return waiting_; }
+  const BufferRingStats& stats() const { return stats_; }
   void give_back(uint16_t bid) override;
 
   // Claims a buffer for `c` if one is free and nobody is waiting for one.
@@ -108,6 +116,7 @@ class BufferRing final : public BufferOwner, private TimerEntry {
   unsigned waiting_ = 0;   // claimants queued
   unsigned revoking_ = 0;  // claims being cancelled
   bool last_urgent_ = false;
+  BufferRingStats stats_;
   IntrusiveList<BufferClaimant> armed_;  // oldest claim first
   IntrusiveList<BufferClaimant> urgent_;
   IntrusiveList<BufferClaimant> normal_;

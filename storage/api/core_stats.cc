@@ -23,6 +23,11 @@ CoreStats& CoreStats::operator+=(const CoreStats& o) {
   api_keys_cached += o.api_keys_cached;
   has_http = has_http || o.has_http;
   http += o.http;
+  recv_buffers += o.recv_buffers;
+  recv_buffers_in_use += o.recv_buffers_in_use;
+  recv_buffer_waiters += o.recv_buffer_waiters;
+  recv.waits += o.recv.waits;
+  recv.revocations += o.recv.revocations;
   return *this;
 }
 
@@ -54,6 +59,13 @@ CoreStats snapshot_core(const ServiceContext& ctx) {
   if (ctx.http_stats) {
     s.has_http = true;
     s.http = *ctx.http_stats;
+  }
+  if (Reactor* r = Reactor::current()) {
+    const BufferRing& ring = r->buffers();
+    s.recv_buffers = ring.count();
+    s.recv_buffers_in_use = ring.in_use();
+    s.recv_buffer_waiters = ring.waiting();
+    s.recv = ring.stats();
   }
   return s;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/buffer_ring.h"
 #include "core/slot_pool.h"
 #include "core/task.h"
 #include "db/pg_stats.h"
@@ -37,6 +38,11 @@ struct CoreStats {
   uint64_t api_keys_cached = 0;
   bool has_http = false;
   HttpServerStats http;
+  // The core's receive-buffer ring (when read on a reactor thread).
+  uint64_t recv_buffers = 0;
+  uint64_t recv_buffers_in_use = 0;
+  uint64_t recv_buffer_waiters = 0;
+  BufferRingStats recv;
 
   CoreStats& operator+=(const CoreStats& o);
 };

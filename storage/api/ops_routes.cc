@@ -210,6 +210,12 @@ std::string render_prometheus(const CoreStats& s) {
   counter(out, "sluice_leases_redis_failures_total", "Lease operations that failed in Redis.", s.leases.redis_failures);
   counter(out, "sluice_leases_local_fallbacks_total", "Leases counted per instance because Redis failed.",
           s.leases.local_fallbacks);
+  gauge(out, "sluice_recv_buffers", "Receive buffers (all cores).", s.recv_buffers);
+  gauge(out, "sluice_recv_buffers_in_use", "Receive buffers holding data now.", s.recv_buffers_in_use);
+  gauge(out, "sluice_recv_buffer_waiters", "Connections queued for a receive buffer now.", s.recv_buffer_waiters);
+  counter(out, "sluice_recv_buffer_waits_total", "Receives that queued for a free buffer.", s.recv.waits);
+  counter(out, "sluice_recv_buffer_revocations_total", "Idle receive claims taken back for waiting connections.",
+          s.recv.revocations);
   gauge(out, "sluice_pg_ready_connections", "PostgreSQL connections ready now.", s.pg_ready);
   counter(out, "sluice_pg_queries_total", "Statements sent to PostgreSQL.", s.pg.queries);
   counter(out, "sluice_pg_flushes_total", "Pipeline flushes (round trips) to PostgreSQL.", s.pg.flushes);

@@ -158,6 +158,8 @@ TEST(OpsMultiCore, MetricsSumAllCoresAndRevocationReachesEveryCore) {
     EXPECT_EQ(metric(m.body, "sluice_uploads_committed_total"), 2);
     EXPECT_EQ(metric(m.body, "sluice_upload_bytes_total"), 19);
     EXPECT_EQ(metric(m.body, "sluice_upload_slots_capacity"), 16);
+    EXPECT_EQ(metric(m.body, "sluice_recv_buffers"), 2 * 64);  // both cores' rings
+    EXPECT_EQ(metric(m.body, "sluice_recv_buffer_waiters"), 0);
     EXPECT_EQ(metric(m.body, "sluice_pg_ready_connections"), 4);
     EXPECT_EQ(metric(m.body, "sluice_api_key_rejected_total"), 2);
   }
