@@ -3,6 +3,7 @@
 #include <liburing.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -77,7 +78,6 @@ void BufferRing::wait_for_claim(BufferClaimant& c, bool urgent) {
   ++stats_.waits;
   (urgent ? urgent_ : normal_).push_back(c);
   serve();
-  if (waiting_ > revoking_) revoke_idle();
 }
 
 void BufferRing::stop_waiting(BufferClaimant& c) {
@@ -96,7 +96,17 @@ void BufferRing::claim_spent(BufferClaimant& c, bool took_buffer) {
     --revoking_;
   }
   serve();
-  if (waiting_ > revoking_) revoke_idle();
+}
+
+// Revocation runs from the timer, at the top of a reactor turn, never in the middle of
+// completions: a claim that looks idle there may have a completion still waiting to be read
+// in the same batch, and cancelling it would be wasted (measured: every such cancel found its
+// recv already done).
+void BufferRing::schedule_revocation() {
+  if (armed()) return;
+  BufferClaimant* oldest = armed_.front();
+  if (!oldest) return;  // every claim is a buffer in use: wait for one to come back
+  reactor_.add_timer(*this, std::max(reactor_.now(), oldest->claimed_at_ + kIdleClaim));
 }
 
 void BufferRing::serve() {
@@ -114,17 +124,18 @@ void BufferRing::serve() {
     grant(*c);
     c->claim_granted();
   }
+  if (waiting_ > revoking_) schedule_revocation();
 }
 
 // Cancels armed receives that have had no data for kIdleClaim while claimants wait, oldest
-// first; re-checks when the oldest will have been idle long enough.
+// first; re-checks when the oldest will have been idle long enough. Runs from the timer.
 void BufferRing::revoke_idle() {
   Deadline now = reactor_.now();
   while (waiting_ > revoking_) {
     BufferClaimant* c = armed_.front();
     if (!c) return;  // every claim is a buffer in use: wait for one to come back
     if (now - c->claimed_at_ < kIdleClaim) {
-      if (!armed()) reactor_.add_timer(*this, c->claimed_at_ + kIdleClaim);
+      schedule_revocation();
       return;
     }
     c->unlink();

@@ -102,6 +102,7 @@ class BufferRing final : public BufferOwner, private TimerEntry {
   bool has_free() const { return claimed_ + in_use_ < count_; }
   void grant(BufferClaimant& c);
   void serve();
+  void schedule_revocation();
   void revoke_idle();
   void fire() override;
 
