@@ -4,7 +4,9 @@
 #include <optional>
 
 #include "http/http_exchange.h"
+#include "storage/api/caller_auth.h"
 #include "storage/api/form_upload.h"
+#include "storage/api/media_type.h"
 #include "storage/api/range_header.h"
 #include "storage/api/request_body_source.h"
 #include "storage/files/file_queries.h"
@@ -15,25 +17,14 @@ namespace sluice {
 
 namespace {
 
-ServiceContext& context_of(HttpExchange& ex, ServiceContexts* all) { return *(*all)[ex.reactor().core()]; }
-
-Task<void> respond_error(HttpExchange& ex, ApiError e) { (void)co_await ex.respond(e.to_response()); }
-
 // The caller, or nullopt after answering 401.
 Task<std::optional<Principal>> authenticate(HttpExchange& ex, ServiceContext& ctx) {
   auto who = co_await ctx.auth->authenticate(ex.request(), static_cast<int64_t>(time(nullptr)));
   if (who.ok()) co_return std::move(*who);
   ApiError e(401, "unauthenticated", who.error().message);
   e.with_header("WWW-Authenticate", "Bearer realm=\"sluice\", error=\"invalid_token\"");
-  co_await respond_error(ex, std::move(e));
+  co_await respond_api_error(ex, std::move(e));
   co_return std::nullopt;
-}
-
-bool valid_content_type(std::string_view ct) {
-  if (ct.empty() || ct.size() > 255 || ct.find('/') == std::string_view::npos) return false;
-  for (unsigned char c : ct)
-    if (c < 0x20 || c == 0x7F) return false;
-  return true;
 }
 
 // The error for a body the client did not deliver (or nullopt when it was the store's fault).
@@ -46,37 +37,37 @@ std::optional<ApiError> client_body_error(const RequestBodySource& src) {
 }
 
 Task<void> put_content(HttpExchange& ex, ServiceContexts* all) {
-  ServiceContext& ctx = context_of(ex, all);
+  ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate(ex, ctx);
   if (!who) co_return;
   Request& req = ex.request();
   UploadTarget t;
   auto path = normalize_virtual_path(req.query_param("path").value_or("/"));
-  if (!path.ok()) co_return co_await respond_error(ex, ApiError(400, "invalid_path", path.error().message));
+  if (!path.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_path", path.error().message));
   t.path = std::move(*path);
   auto name = validate_file_name(req.query_param("name").value_or(""));
-  if (!name.ok()) co_return co_await respond_error(ex, ApiError(400, "invalid_name", name.error().message));
+  if (!name.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_name", name.error().message));
   t.name = std::move(*name);
   std::string_view ct = req.header("content-type");
   if (!ct.empty()) {
-    if (!valid_content_type(ct))
-      co_return co_await respond_error(ex, ApiError(400, "invalid_content_type", "Content-Type is not a valid media type"));
+    if (!valid_media_type(ct))
+      co_return co_await respond_api_error(ex, ApiError(400, "invalid_content_type", "Content-Type is not a valid media type"));
     t.content_type = std::string(ct);
   }
   std::string_view vis = req.header("x-visibility");
   if (!vis.empty()) {
     if (vis != "private" && vis != "public")
-      co_return co_await respond_error(ex, ApiError(400, "invalid_visibility", "X-Visibility must be private or public"));
+      co_return co_await respond_api_error(ex, ApiError(400, "invalid_visibility", "X-Visibility must be private or public"));
     t.visibility = std::string(vis);
   }
   // A chunked body's length is known only at its end: the tier's max file size is reserved,
   // and the commit settles to what arrived.
   if (!req.chunked) t.size = req.content_length.value_or(0);
   auto sums = parse_checksum_headers(req.header("content-md5"), req.header("x-checksum-sha256"));
-  if (!sums.ok()) co_return co_await respond_error(ex, ApiError(400, "invalid_checksum", sums.error().message));
+  if (!sums.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_checksum", sums.error().message));
 
   UploadSession upload(ctx, *who);
-  if (auto refused = co_await upload.admit(t)) co_return co_await respond_error(ex, std::move(*refused));
+  if (auto refused = co_await upload.admit(t)) co_return co_await respond_api_error(ex, std::move(*refused));
   ex.set_body_limit(t.size ? *t.size : upload.reserved_bytes());
   RequestBodySource body(ex);
   UserLeases* leases = ctx.leases;
@@ -92,7 +83,7 @@ Task<void> put_content(HttpExchange& ex, ServiceContexts* all) {
   }
   ApiError e = std::get<ApiError>(std::move(outcome));
   if (auto client = client_body_error(body)) e = std::move(*client);
-  co_await respond_error(ex, std::move(e));
+  co_await respond_api_error(ex, std::move(e));
 }
 
 // Looks up a file the caller may see; answers 404 itself otherwise.
@@ -100,32 +91,32 @@ Task<std::optional<FileRecord>> visible_file(HttpExchange& ex, ServiceContext& c
   std::string id(ex.request().param("id"));
   ApiError not_found(404, "not_found", "no file with id '" + id + "'");
   if (!looks_like_uuid(id)) {
-    co_await respond_error(ex, std::move(not_found));
+    co_await respond_api_error(ex, std::move(not_found));
     co_return std::nullopt;
   }
   auto r = co_await ctx.pg->query(file_sql::kGetFile, id);
   if (!r.ok()) {
-    co_await respond_error(ex, api_error_from(r.error()));
+    co_await respond_api_error(ex, api_error_from(r.error()));
     co_return std::nullopt;
   }
   if (r->rows() == 0) {
-    co_await respond_error(ex, std::move(not_found));
+    co_await respond_api_error(ex, std::move(not_found));
     co_return std::nullopt;
   }
   auto f = file_from_row(*r, 0);
   if (!f.ok()) {
-    co_await respond_error(ex, api_error_from(f.error()));
+    co_await respond_api_error(ex, api_error_from(f.error()));
     co_return std::nullopt;
   }
   if (!who.may_access(f->owner)) {  // others' files do not exist, as far as the caller knows
-    co_await respond_error(ex, std::move(not_found));
+    co_await respond_api_error(ex, std::move(not_found));
     co_return std::nullopt;
   }
   co_return std::move(*f);
 }
 
 Task<void> get_file(HttpExchange& ex, ServiceContexts* all) {
-  ServiceContext& ctx = context_of(ex, all);
+  ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate(ex, ctx);
   if (!who) co_return;
   auto f = co_await visible_file(ex, ctx, *who);
@@ -150,18 +141,18 @@ std::string content_disposition(const std::string& name) {
 }
 
 Task<void> get_content(HttpExchange& ex, ServiceContexts* all) {
-  ServiceContext& ctx = context_of(ex, all);
+  ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate(ex, ctx);
   if (!who) co_return;
   auto f = co_await visible_file(ex, ctx, *who);
   if (!f) co_return;
   if (f->status != "available")
-    co_return co_await respond_error(ex, ApiError(409, "not_available", "file is " + f->status + ", not available"));
+    co_return co_await respond_api_error(ex, ApiError(409, "not_available", "file is " + f->status + ", not available"));
   ParsedRange range = parse_range_header(ex.request().header("range"), f->size);
   if (range.kind == RangeKind::unsatisfiable) {
     ApiError e(416, "range_not_satisfiable", "requested range is outside the file's " + std::to_string(f->size) + " bytes");
     e.with_header("Content-Range", "bytes */" + std::to_string(f->size));
-    co_return co_await respond_error(ex, std::move(e));
+    co_return co_await respond_api_error(ex, std::move(e));
   }
   ExchangeSink sink(ex, range.kind == RangeKind::partial, content_disposition(f->name));
   std::optional<ByteRange> r;
@@ -171,7 +162,7 @@ Task<void> get_content(HttpExchange& ex, ServiceContexts* all) {
   }
   auto got = co_await ctx.store->get(f->object_key, r, sink);
   if (!got.ok()) {
-    if (!sink.started()) co_return co_await respond_error(ex, api_error_from(got.error()));
+    if (!sink.started()) co_return co_await respond_api_error(ex, api_error_from(got.error()));
     ex.close_after();  // the head is out: the only honest signal left is cutting the response short
     co_return;
   }

@@ -8,6 +8,7 @@
 #include "http/http_exchange.h"
 #include "storage/api/caller_auth.h"
 #include "storage/api/form_body_reader.h"
+#include "storage/api/media_type.h"
 #include "storage/files/path_rules.h"
 #include "storage/upload/upload_session.h"
 
@@ -19,13 +20,6 @@ using Kind = http::MultipartEvent::Kind;
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-bool valid_media_type(std::string_view ct) {
-  if (ct.empty() || ct.size() > 255 || ct.find('/') == std::string_view::npos) return false;
-  for (unsigned char c : ct)
-    if (c < 0x20 || c == 0x7F) return false;
-  return true;
 }
 
 // What a failed read of the form means for the client: its body's fault (408/413/400), a

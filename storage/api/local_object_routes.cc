@@ -5,6 +5,7 @@
 
 #include "http/http_exchange.h"
 #include "storage/api/api_error.h"
+#include "storage/api/caller_auth.h"
 #include "storage/api/request_body_source.h"
 #include "storage/local/local_store.h"
 #include "storage/upload/multipart_queries.h"
@@ -13,8 +14,6 @@
 namespace sluice {
 
 namespace {
-
-Task<void> respond_error(HttpExchange& ex, ApiError e) { (void)co_await ex.respond(e.to_response()); }
 
 // The object key from the request path: every segment below the route, percent-decoded.
 std::optional<std::string> key_of(std::string_view path) {
@@ -67,27 +66,27 @@ Task<void> serve_local_object(HttpExchange& ex, ServiceContexts* all) {
   auto* store = dynamic_cast<local::LocalStore*>(ctx.store);
   Request& req = ex.request();
   auto key = key_of(req.path());
-  if (!store || !key) co_return co_await respond_error(ex, ApiError(404, "not_found", "no such object"));
+  if (!store || !key) co_return co_await respond_api_error(ex, ApiError(404, "not_found", "no such object"));
   std::string method = req.query_param("method").value_or("");
   std::string upload_id = req.query_param("upload_id").value_or("");
   std::string sig = req.query_param("sig").value_or("");
   int64_t expires = 0;
   int part = 0;
   if (!parse_int(req.query_param("expires"), expires))
-    co_return co_await respond_error(ex, denied("the URL has no valid expiry"));
+    co_return co_await respond_api_error(ex, denied("the URL has no valid expiry"));
   if (req.query_param("part") && !parse_int(req.query_param("part"), part))
-    co_return co_await respond_error(ex, denied("the URL has a malformed part number"));
+    co_return co_await respond_api_error(ex, denied("the URL has a malformed part number"));
   if (method != req.method && !(method == "GET" && req.method == "HEAD"))
-    co_return co_await respond_error(ex, denied("the URL was signed for " + method + ", not " + req.method));
+    co_return co_await respond_api_error(ex, denied("the URL was signed for " + method + ", not " + req.method));
   Status ok =
       store->url_signer().verify(method, *key, upload_id, part, expires, sig, static_cast<int64_t>(time(nullptr)));
-  if (!ok.ok()) co_return co_await respond_error(ex, denied(ok.error().message));
+  if (!ok.ok()) co_return co_await respond_api_error(ex, denied(ok.error().message));
 
   if (method == "GET") {
     ExchangeSink sink(ex, false, "");
     auto got = co_await store->get(*key, std::nullopt, sink);
     if (!got.ok()) {
-      if (!sink.started()) co_return co_await respond_error(ex, api_error_from(got.error()));
+      if (!sink.started()) co_return co_await respond_api_error(ex, api_error_from(got.error()));
       ex.close_after();
       co_return;
     }
@@ -95,17 +94,17 @@ Task<void> serve_local_object(HttpExchange& ex, ServiceContexts* all) {
     co_return;
   }
   if (req.chunked)
-    co_return co_await respond_error(ex, ApiError(411, "length_required", "send the body with Content-Length"));
+    co_return co_await respond_api_error(ex, ApiError(411, "length_required", "send the body with Content-Length"));
   uint64_t length = req.content_length.value_or(0);
   if (!upload_id.empty()) {
     if (auto refused = co_await check_part_target(*ctx.pg, *key, upload_id, part, length))
-      co_return co_await respond_error(ex, std::move(*refused));
+      co_return co_await respond_api_error(ex, std::move(*refused));
   }
   auto slot = co_await ctx.slots->acquire();
   if (!slot.ok()) {
     ApiError busy(503, "server_busy", slot.error().message);
     busy.with_header("Retry-After", "1");
-    co_return co_await respond_error(ex, std::move(busy));
+    co_return co_await respond_api_error(ex, std::move(busy));
   }
   ex.set_body_limit(length);
   RequestBodySource body(ex);
@@ -136,7 +135,7 @@ Task<void> serve_local_object(HttpExchange& ex, ServiceContexts* all) {
       e = status == 0 ? ApiError(400, "client_disconnected", body.client_error()->message)
                       : ApiError(status, std::string(default_error_code(status)), body.client_error()->message);
     }
-    co_return co_await respond_error(ex, std::move(e));
+    co_return co_await respond_api_error(ex, std::move(e));
   }
   Response r;
   r.status = 200;

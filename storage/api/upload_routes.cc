@@ -7,6 +7,8 @@
 
 #include "http/http_exchange.h"
 #include "http/json_writer.h"
+#include "storage/api/caller_auth.h"
+#include "storage/api/media_type.h"
 #include "storage/api/request_body_source.h"
 #include "storage/files/path_rules.h"
 #include "storage/upload/multipart_completion.h"
@@ -22,17 +24,13 @@ namespace {
 int64_t millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 int64_t seconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
 
-ServiceContext& context_of(HttpExchange& ex, ServiceContexts* all) { return *(*all)[ex.reactor().core()]; }
-
-Task<void> respond_error(HttpExchange& ex, ApiError e) { (void)co_await ex.respond(e.to_response()); }
-
 // The caller, or nullopt after answering 401.
 Task<std::optional<Principal>> authenticate(HttpExchange& ex, ServiceContext& ctx) {
   auto who = co_await ctx.auth->authenticate(ex.request(), static_cast<int64_t>(time(nullptr)));
   if (who.ok()) co_return std::move(*who);
   ApiError e(401, "unauthenticated", who.error().message);
   e.with_header("WWW-Authenticate", "Bearer realm=\"sluice\", error=\"invalid_token\"");
-  co_await respond_error(ex, std::move(e));
+  co_await respond_api_error(ex, std::move(e));
   co_return std::nullopt;
 }
 
@@ -51,13 +49,6 @@ ApiError body_error(const Error& e) {
   int status = status_for_body_error(e);
   if (status == 0) return ApiError(400, "client_disconnected", e.message);
   return ApiError(status, std::string(default_error_code(status)), e.message);
-}
-
-bool valid_content_type(std::string_view ct) {
-  if (ct.empty() || ct.size() > 255 || ct.find('/') == std::string_view::npos) return false;
-  for (unsigned char c : ct)
-    if (c < 0x20 || c == 0x7F) return false;
-  return true;
 }
 
 std::string iso_time(int64_t unix_seconds) {
@@ -81,25 +72,25 @@ ApiError not_active(const MultipartRecord& rec) {
 Task<std::optional<MultipartRecord>> find_session(HttpExchange& ex, ServiceContext& ctx, const Principal& who) {
   std::string id(ex.request().param("id"));
   if (!looks_like_uuid(id)) {
-    co_await respond_error(ex, not_found(id));
+    co_await respond_api_error(ex, not_found(id));
     co_return std::nullopt;
   }
   auto r = co_await ctx.pg->query(multipart_sql::kGetSession, id);
   if (!r.ok()) {
-    co_await respond_error(ex, api_error_from(r.error()));
+    co_await respond_api_error(ex, api_error_from(r.error()));
     co_return std::nullopt;
   }
   if (r->rows() == 0) {
-    co_await respond_error(ex, not_found(id));
+    co_await respond_api_error(ex, not_found(id));
     co_return std::nullopt;
   }
   auto rec = session_from_row(*r, 0);
   if (!rec.ok()) {
-    co_await respond_error(ex, api_error_from(rec.error()));
+    co_await respond_api_error(ex, api_error_from(rec.error()));
     co_return std::nullopt;
   }
   if (!who.may_access(rec->owner)) {
-    co_await respond_error(ex, not_found(id));
+    co_await respond_api_error(ex, not_found(id));
     co_return std::nullopt;
   }
   co_return std::move(*rec);
@@ -111,7 +102,7 @@ Task<uint32_t> part_number(HttpExchange& ex, const MultipartRecord& rec) {
   uint32_t n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || p != text.data() + text.size() || n < 1 || n > rec.total_parts) {
-    co_await respond_error(ex, ApiError(400, "invalid_part_number",
+    co_await respond_api_error(ex, ApiError(400, "invalid_part_number",
                                         "part number must be within 1.." + std::to_string(rec.total_parts) +
                                             " for this upload, got '" + std::string(text) + "'"));
     co_return 0;
@@ -122,34 +113,34 @@ Task<uint32_t> part_number(HttpExchange& ex, const MultipartRecord& rec) {
 // --- POST /v1/uploads
 
 Task<void> create_upload(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions opts) {
-  ServiceContext& ctx = context_of(ex, all);
+  ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate(ex, ctx);
   if (!who) co_return;
   auto body = co_await read_small_body(ex);
-  if (!body.ok()) co_return co_await respond_error(ex, body_error(body.error()));
+  if (!body.ok()) co_return co_await respond_api_error(ex, body_error(body.error()));
   auto req = parse_initiate_request(*body);
-  if (!req.ok()) co_return co_await respond_error(ex, ApiError(400, "invalid_request", req.error().message));
+  if (!req.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_request", req.error().message));
   UploadTarget t;
   auto path = normalize_virtual_path(req->path);
-  if (!path.ok()) co_return co_await respond_error(ex, ApiError(400, "invalid_path", path.error().message));
+  if (!path.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_path", path.error().message));
   t.path = std::move(*path);
   auto name = validate_file_name(req->name);
-  if (!name.ok()) co_return co_await respond_error(ex, ApiError(400, "invalid_name", name.error().message));
+  if (!name.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_name", name.error().message));
   t.name = std::move(*name);
   if (req->content_type) {
-    if (!valid_content_type(*req->content_type))
-      co_return co_await respond_error(ex,
+    if (!valid_media_type(*req->content_type))
+      co_return co_await respond_api_error(ex,
                                        ApiError(400, "invalid_content_type", "contentType is not a valid media type"));
     t.content_type = *req->content_type;
   }
   if (req->visibility) {
     if (*req->visibility != "private" && *req->visibility != "public")
-      co_return co_await respond_error(ex, ApiError(400, "invalid_visibility", "visibility must be private or public"));
+      co_return co_await respond_api_error(ex, ApiError(400, "invalid_visibility", "visibility must be private or public"));
     t.visibility = *req->visibility;
   }
   t.size = req->size;
   auto opened = co_await admit_multipart(ctx, *who, t, req->part_size, opts.sessions);
-  if (auto* e = std::get_if<ApiError>(&opened)) co_return co_await respond_error(ex, std::move(*e));
+  if (auto* e = std::get_if<ApiError>(&opened)) co_return co_await respond_api_error(ex, std::move(*e));
   const MultipartRecord& rec = std::get<MultipartRecord>(opened);
   ++ctx.upload_stats.started;
   std::string out;
@@ -170,7 +161,7 @@ Task<void> create_upload(HttpExchange& ex, ServiceContexts* all, UploadRouteOpti
 // --- GET /v1/uploads/{id}
 
 Task<void> get_upload(HttpExchange& ex, ServiceContexts* all) {
-  ServiceContext& ctx = context_of(ex, all);
+  ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate(ex, ctx);
   if (!who) co_return;
   auto rec = co_await find_session(ex, ctx, *who);
@@ -188,7 +179,7 @@ Task<void> get_upload(HttpExchange& ex, ServiceContexts* all) {
   }
   if (!listed) {
     auto r = co_await ctx.pg->query(multipart_sql::kListRecordedParts, rec->id);
-    if (!r.ok()) co_return co_await respond_error(ex, api_error_from(r.error()));
+    if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
     for (int i = 0; i < r->rows(); ++i)
       parts.push_back(PartInfo{*r->int32(i, 0), static_cast<uint64_t>(*r->int64(i, 1)), std::string(r->text(i, 2))});
   }
@@ -200,23 +191,23 @@ Task<void> get_upload(HttpExchange& ex, ServiceContexts* all) {
 // --- PUT /v1/uploads/{id}/parts/{n}
 
 Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions opts) {
-  ServiceContext& ctx = context_of(ex, all);
+  ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate(ex, ctx);
   if (!who) co_return;
   auto rec = co_await find_session(ex, ctx, *who);
   if (!rec) co_return;
   uint32_t n = co_await part_number(ex, *rec);
   if (n == 0) co_return;
-  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_error(ex, not_active(*rec));
+  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_api_error(ex, not_active(*rec));
   Request& req = ex.request();
   uint64_t expected = rec->expected_part_size(n);
   if (req.chunked)
-    co_return co_await respond_error(
+    co_return co_await respond_api_error(
         ex, ApiError(411, "length_required",
                      "send part " + std::to_string(n) + " with Content-Length: " + std::to_string(expected)));
   uint64_t length = req.content_length.value_or(0);
   if (length != expected)
-    co_return co_await respond_error(
+    co_return co_await respond_api_error(
         ex, ApiError(400, "part_size_mismatch",
                      "part " + std::to_string(n) + " must be exactly " + std::to_string(expected) +
                          " bytes, got Content-Length " + std::to_string(length)));
@@ -224,7 +215,7 @@ Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions o
   if (!slot.ok()) {
     ApiError busy(503, "server_busy", slot.error().message);
     busy.with_header("Retry-After", "1");
-    co_return co_await respond_error(ex, std::move(busy));
+    co_return co_await respond_api_error(ex, std::move(busy));
   }
   ex.set_body_limit(expected);
   RequestBodySource body(ex);
@@ -242,16 +233,16 @@ Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions o
       e = body_error(*body.client_error());
     else if (part.error().code == Errc::not_found)
       e = ApiError(409, "upload_aborted", "this upload no longer exists");
-    co_return co_await respond_error(ex, std::move(e));
+    co_return co_await respond_api_error(ex, std::move(e));
   }
   ctx.upload_stats.bytes += part->size;
   std::string etag = normalize_etag(part->etag);
   auto recorded =
       co_await ctx.pg->query(multipart_sql::kRecordPart, rec->id, static_cast<int64_t>(n),
                              static_cast<int64_t>(part->size), etag, millis(opts.sessions.stale_upload_after));
-  if (!recorded.ok()) co_return co_await respond_error(ex, api_error_from(recorded.error()));
+  if (!recorded.ok()) co_return co_await respond_api_error(ex, api_error_from(recorded.error()));
   if (recorded->rows() != 1)
-    co_return co_await respond_error(ex, ApiError(409, "upload_aborted", "the upload ended while the part arrived"));
+    co_return co_await respond_api_error(ex, ApiError(409, "upload_aborted", "the upload ended while the part arrived"));
   co_await ctx.leases->renew(rec->owner, rec->file_id);
   std::string out;
   http::JsonWriter w(out);
@@ -268,27 +259,27 @@ Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions o
 // --- POST /v1/uploads/{id}/parts/{n}/url
 
 Task<void> presign_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions opts) {
-  ServiceContext& ctx = context_of(ex, all);
+  ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate(ex, ctx);
   if (!who) co_return;
   auto body = co_await read_small_body(ex);
-  if (!body.ok()) co_return co_await respond_error(ex, body_error(body.error()));
+  if (!body.ok()) co_return co_await respond_api_error(ex, body_error(body.error()));
   auto asked = parse_presign_request(*body);
-  if (!asked.ok()) co_return co_await respond_error(ex, ApiError(400, "invalid_request", asked.error().message));
+  if (!asked.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_request", asked.error().message));
   auto rec = co_await find_session(ex, ctx, *who);
   if (!rec) co_return;
   uint32_t n = co_await part_number(ex, *rec);
   if (n == 0) co_return;
-  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_error(ex, not_active(*rec));
+  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_api_error(ex, not_active(*rec));
   int64_t expires = asked->value_or(opts.presign_default_expiry);
   if (expires < opts.presign_min_expiry || expires > opts.presign_max_expiry)
-    co_return co_await respond_error(
+    co_return co_await respond_api_error(
         ex, ApiError(400, "invalid_expiry",
                      "expiresIn must be within " + std::to_string(opts.presign_min_expiry) + ".." +
                          std::to_string(opts.presign_max_expiry) + " seconds"));
   auto url = ctx.store->presign(PresignMethod::upload_part, rec->object_key, *rec->store_upload_id, static_cast<int>(n),
                                 expires, static_cast<int64_t>(time(nullptr)));
-  if (!url.ok()) co_return co_await respond_error(ex, api_error_from(url.error()));
+  if (!url.ok()) co_return co_await respond_api_error(ex, api_error_from(url.error()));
   std::string out;
   http::JsonWriter w(out);
   w.begin_object();
@@ -307,14 +298,14 @@ Task<void> presign_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptio
 // --- POST /v1/uploads/{id}/heartbeat
 
 Task<void> heartbeat(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions opts) {
-  ServiceContext& ctx = context_of(ex, all);
+  ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate(ex, ctx);
   if (!who) co_return;
   auto rec = co_await find_session(ex, ctx, *who);
   if (!rec) co_return;
   auto r = co_await ctx.pg->query(multipart_sql::kHeartbeat, rec->id, rec->owner,
                                   static_cast<int64_t>(opts.heartbeat_rate), millis(opts.sessions.stale_upload_after));
-  if (!r.ok()) co_return co_await respond_error(ex, api_error_from(r.error()));
+  if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
   int64_t count = *r->int64(0, 0);
   bool refreshed = *r->boolean(0, 1);
   if (count > static_cast<int64_t>(opts.heartbeat_rate)) {
@@ -322,11 +313,11 @@ Task<void> heartbeat(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions 
     ApiError limited(429, "rate_limited",
                      "more than " + std::to_string(opts.heartbeat_rate) + " heartbeats per minute on your uploads");
     limited.with_header("Retry-After", std::to_string(retry));
-    co_return co_await respond_error(ex, std::move(limited));
+    co_return co_await respond_api_error(ex, std::move(limited));
   }
   if (!refreshed) {
     if (rec->active()) rec->state = "ended";  // it ended between the read and the update
-    co_return co_await respond_error(ex, not_active(*rec));
+    co_return co_await respond_api_error(ex, not_active(*rec));
   }
   co_await ctx.leases->renew(rec->owner, rec->file_id);
   Response resp;
@@ -337,21 +328,21 @@ Task<void> heartbeat(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions 
 // --- POST /v1/uploads/{id}/complete
 
 Task<void> complete(HttpExchange& ex, ServiceContexts* all) {
-  ServiceContext& ctx = context_of(ex, all);
+  ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate(ex, ctx);
   if (!who) co_return;
   auto body = co_await read_small_body(ex);
-  if (!body.ok()) co_return co_await respond_error(ex, body_error(body.error()));
+  if (!body.ok()) co_return co_await respond_api_error(ex, body_error(body.error()));
   auto rec = co_await find_session(ex, ctx, *who);
   if (!rec) co_return;
   std::vector<RequestedPart> parts;
   if (rec->active()) {  // a repeated complete needs no valid list to get its file back
     auto req = parse_complete_request(*body);
-    if (!req.ok()) co_return co_await respond_error(ex, ApiError(400, "invalid_request", req.error().message));
+    if (!req.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_request", req.error().message));
     parts = std::move(*req);
   }
   auto done = co_await complete_multipart_session(ctx, std::move(*rec), std::move(parts));
-  if (auto* e = std::get_if<ApiError>(&done)) co_return co_await respond_error(ex, std::move(*e));
+  if (auto* e = std::get_if<ApiError>(&done)) co_return co_await respond_api_error(ex, std::move(*e));
   const FileRecord& f = std::get<FileRecord>(done);
   Response r = Response::json(200, f.to_json());
   r.header("Location", "/v1/files/" + f.id);
@@ -361,7 +352,7 @@ Task<void> complete(HttpExchange& ex, ServiceContexts* all) {
 // --- DELETE /v1/uploads/{id}
 
 Task<void> abort_upload(HttpExchange& ex, ServiceContexts* all) {
-  ServiceContext& ctx = context_of(ex, all);
+  ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate(ex, ctx);
   if (!who) co_return;
   auto rec = co_await find_session(ex, ctx, *who);
@@ -373,13 +364,13 @@ Task<void> abort_upload(HttpExchange& ex, ServiceContexts* all) {
     co_return;
   }
   if (rec->state == "completed")
-    co_return co_await respond_error(
+    co_return co_await respond_api_error(
         ex, ApiError(409, "upload_completed", "this upload is complete; delete the file instead"));
-  if (!rec->active()) co_return co_await respond_error(ex, not_active(*rec));
+  if (!rec->active()) co_return co_await respond_api_error(ex, not_active(*rec));
   auto ended = co_await end_multipart_session(*ctx.pg, *ctx.store, *rec, SessionEnd::aborted, false);
-  if (!ended.ok()) co_return co_await respond_error(ex, api_error_from(ended.error()));
+  if (!ended.ok()) co_return co_await respond_api_error(ex, api_error_from(ended.error()));
   if (!*ended)
-    co_return co_await respond_error(ex, ApiError(409, "conflict", "the upload changed state meanwhile; GET it"));
+    co_return co_await respond_api_error(ex, ApiError(409, "conflict", "the upload changed state meanwhile; GET it"));
   ++ctx.upload_stats.failed;
   co_await ctx.leases->release(rec->owner, rec->file_id);
   (void)co_await ex.respond(std::move(gone));
