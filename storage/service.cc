@@ -108,6 +108,8 @@ Task<Status> Service::start_core(Reactor& r) {
   auto parts = std::make_unique<CoreParts>();
   ctx->reactor = &r;
   ctx->limits.upload_timeout = config_.upload_timeout;  // the janitor's threshold for dead uploads
+  ctx->limits.pace.min_bytes_per_second = config_.min_upload_rate;
+  ctx->limits.pace.window = config_.min_upload_rate_window;
   if (enabled()) {
     PgOptions pg;
     pg.url = config_.pg_url;

@@ -13,7 +13,10 @@ struct ServiceConfig {
   unsigned pg_connections = 2;
   std::string redis_url;  // empty: per-instance limits (single instance)
   bool redis_fail_open = true;
-  Duration lease_ttl = std::chrono::minutes(2);
+  Duration lease_ttl = std::chrono::minutes(2);  // leases are renewed every ttl/3 while bytes move
+  // An upload body averaging below this over the window gets 408 and releases everything.
+  uint64_t min_upload_rate = 1024;  // bytes per second; 0: no minimum
+  Duration min_upload_rate_window = std::chrono::seconds(60);
 
   std::string store = "local";  // "local" or "s3"
   std::string local_dir = "./var/objects";

@@ -13,6 +13,7 @@
 #include "db/pg_pool.h"
 #include "storage/auth/authenticator.h"
 #include "storage/store/object_store.h"
+#include "storage/upload/upload_pace.h"
 #include "storage/upload/user_leases.h"
 
 namespace sluice {
@@ -23,6 +24,7 @@ struct HttpServerStats;
 
 struct UploadLimits {
   Duration upload_timeout = std::chrono::hours(6);  // a whole upload; the janitor uses it too
+  PaceOptions pace;                                 // minimum body rate; lease renewal
 };
 
 struct UploadStats {

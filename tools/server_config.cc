@@ -89,6 +89,14 @@ std::vector<Option> options() {
        }},
       {"lease-ttl", "SLUICE_LEASE_TTL", "per-user upload lease lifetime without renewal (default 2m)",
        [](ServerConfig& c, std::string_view v) { return set_duration(c.service.lease_ttl, v); }},
+      {"min-upload-rate", "SLUICE_MIN_UPLOAD_RATE",
+       "upload bodies averaging fewer bytes/s than this over the window get 408 (default 1024; 0: off)",
+       [](ServerConfig& c, std::string_view v) {
+         return set_uint(c.service.min_upload_rate, v, 0, uint64_t{1} << 40);
+       }},
+      {"min-upload-rate-window", "SLUICE_MIN_UPLOAD_RATE_WINDOW",
+       "the window the minimum upload rate is averaged over (default 60s)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.min_upload_rate_window, v); }},
       {"store", "SLUICE_STORE", "object store: local (default) or s3",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.store, v); }},
       {"local-store-dir", "SLUICE_LOCAL_STORE_DIR", "directory of the local store (default ./var/objects)",

@@ -62,18 +62,22 @@ Task<void> put_content(HttpExchange& ex, ServiceContexts* all) {
   }
   // A chunked body's length is known only at its end: the tier's max file size is reserved,
   // and the commit settles to what arrived.
-  if (!req.chunked) t.size = req.content_length.value_or(0);
+  if (!req.chunked) {
+    auto size = ByteCount::from_client(req.content_length.value_or(0), "Content-Length");
+    if (!size.ok()) co_return co_await respond_api_error(ex, ApiError(413, "size_out_of_range", size.error().message));
+    t.size = *size;
+  }
   auto sums = parse_checksum_headers(req.header("content-md5"), req.header("x-checksum-sha256"));
   if (!sums.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_checksum", sums.error().message));
 
   UploadSession upload(ctx, *who);
   if (auto refused = co_await upload.admit(t)) co_return co_await respond_api_error(ex, std::move(*refused));
-  ex.set_body_limit(t.size ? *t.size : upload.reserved_bytes());
+  ex.set_body_limit(t.size ? t.size->value() : upload.reserved_bytes());
   RequestBodySource body(ex);
-  UserLeases* leases = ctx.leases;
-  TaskGroup* bg = &ctx.background;
-  std::string user = who->user_id, id = upload.file_id();
-  body.on_progress(64ull << 20, [leases, bg, user, id] { spawn(leases->renew(user, id), bg); });
+  std::vector<std::string> lease_ids;  // (no braced list of strings in a coroutine: GCC 12)
+  lease_ids.push_back(upload.file_id());
+  UploadPace pace(ctx.leases, &ctx.background, ctx.limits.pace, who->user_id, std::move(lease_ids));
+  body.pace(&pace);
   auto outcome = co_await upload.stream_and_commit(body, *sums);
   if (auto* file = std::get_if<FileRecord>(&outcome)) {
     Response r = Response::json(201, file->to_json());

@@ -50,9 +50,11 @@ Task<Result<std::span<const char>>> FormPartSource::next() {
       case Kind::data:
         if (ev->data.empty()) continue;  // an empty span would read as the end
         bytes_ += ev->data.size();
-        if (progress_ && bytes_ >= next_progress_) {
-          next_progress_ = bytes_ + progress_every_;
-          progress_();
+        if (pace_) {
+          if (Status s = pace_->on_bytes(bytes_); !s.ok()) {
+            form_.fail_client(s.error());
+            co_return std::move(s).error();
+          }
         }
         co_return ev->data;
       case Kind::part_end:

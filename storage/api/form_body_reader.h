@@ -14,6 +14,7 @@
 #include "http/http_exchange.h"
 #include "http/multipart_reader.h"
 #include "storage/store/object_store.h"
+#include "storage/upload/upload_pace.h"
 
 namespace sluice {
 
@@ -31,6 +32,11 @@ class FormBodyReader {
   // The body's own failure (client gone, idle timeout, body limit, bad chunked framing), kept so
   // the API answers for the client rather than blaming the store.
   const std::optional<Error>& client_error() const { return client_error_; }
+  // Records a failure of the body found above the reader (too slow): the client's fault too.
+  void fail_client(Error e) {
+    if (!client_error_) client_error_ = std::move(e);
+    ex_.close_after();  // the rest of the body is not read
+  }
   // The form's failure (malformed or over a parser limit), when the parser failed.
   const std::optional<Error>& form_error() const { return form_error_; }
 
@@ -54,20 +60,14 @@ class FormPartSource final : public ByteSource {
 
   bool ended() const { return ended_; }
   uint64_t bytes() const { return bytes_; }
-  // Called (at most every `every` bytes) as the part arrives, e.g. to renew the upload's lease.
-  void on_progress(uint64_t every, std::function<void()> fn) {
-    progress_every_ = every;
-    next_progress_ = every;
-    progress_ = std::move(fn);
-  }
+  // Renews the upload's leases and enforces the minimum rate as the part arrives.
+  void pace(UploadPace* p) { pace_ = p; }
 
  private:
   FormBodyReader& form_;
   bool ended_ = false;
   uint64_t bytes_ = 0;
-  uint64_t progress_every_ = 0;
-  uint64_t next_progress_ = 0;
-  std::function<void()> progress_;
+  UploadPace* pace_ = nullptr;
 };
 
 }  // namespace sluice

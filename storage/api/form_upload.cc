@@ -76,10 +76,10 @@ Task<std::variant<FileRecord, ApiError>> upload_file(HttpExchange& ex, ServiceCo
   body_limit += upload.reserved_bytes();
   ex.set_body_limit(body_limit);
   FormPartSource body(form);
-  UserLeases* leases = ctx.leases;
-  TaskGroup* bg = &ctx.background;
-  std::string user = who.user_id, id = upload.file_id();
-  body.on_progress(64ull << 20, [leases, bg, user, id] { spawn(leases->renew(user, id), bg); });
+  std::vector<std::string> lease_ids;  // (no braced list of strings in a coroutine: GCC 12)
+  lease_ids.push_back(upload.file_id());
+  UploadPace pace(ctx.leases, &ctx.background, ctx.limits.pace, who.user_id, std::move(lease_ids));
+  body.pace(&pace);
   ExpectedChecksums none;
   auto outcome = co_await upload.stream_and_commit(body, none);
   if (std::holds_alternative<ApiError>(outcome)) {
@@ -126,8 +126,14 @@ Task<void> post_files(HttpExchange& ex, ServiceContexts* all, FormUploadOptions 
   if (!boundary.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_form", boundary.error().message));
   uint64_t body_limit = opts.max_non_file_bytes;
   ex.set_body_limit(body_limit);
-  std::optional<uint64_t> body_length;
-  if (!ex.request().chunked) body_length = ex.request().content_length;
+  // Checked once here: a Content-Length near 2^64 once wrapped the reservation negative.
+  std::optional<ByteCount> body_length;
+  if (!ex.request().chunked && ex.request().content_length) {
+    auto checked = ByteCount::from_client(*ex.request().content_length, "Content-Length");
+    if (!checked.ok())
+      co_return co_await respond_api_error(ex, ApiError(413, "size_out_of_range", checked.error().message));
+    body_length = *checked;
+  }
 
   FormBodyReader form(ex, *boundary, opts.parts);
   FormFields fields(opts.fields);

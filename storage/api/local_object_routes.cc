@@ -10,6 +10,8 @@
 #include "storage/local/local_store.h"
 #include "storage/upload/multipart_queries.h"
 #include "storage/upload/multipart_record.h"
+#include "storage/upload/part_admission.h"
+#include "storage/upload/upload_pace.h"
 
 namespace sluice {
 
@@ -42,8 +44,8 @@ bool parse_int(const std::optional<std::string>& s, T& out) {
 ApiError denied(std::string msg) { return ApiError(403, "forbidden", std::move(msg)); }
 
 // A part PUT is only taken for an active session's store upload, at exactly its layout's size.
-Task<std::optional<ApiError>> check_part_target(PgPool& pg, std::string key, std::string upload_id, int part,
-                                                uint64_t length) {
+Task<std::variant<MultipartRecord, ApiError>> check_part_target(PgPool& pg, std::string key, std::string upload_id,
+                                                                int part, uint64_t length) {
   auto r = co_await pg.query(multipart_sql::kGetSessionByStoreUpload, upload_id);
   if (!r.ok()) co_return api_error_from(r.error());
   if (r->rows() == 0) co_return ApiError(404, "not_found", "no such upload");
@@ -58,7 +60,7 @@ Task<std::optional<ApiError>> check_part_target(PgPool& pg, std::string key, std
     co_return ApiError(400, "part_size_mismatch",
                        "part " + std::to_string(part) + " must be exactly " + std::to_string(expected) +
                            " bytes, got " + std::to_string(length));
-  co_return std::nullopt;
+  co_return std::move(*rec);
 }
 
 Task<void> serve_local_object(HttpExchange& ex, ServiceContexts* all) {
@@ -72,14 +74,20 @@ Task<void> serve_local_object(HttpExchange& ex, ServiceContexts* all) {
   std::string sig = req.query_param("sig").value_or("");
   int64_t expires = 0;
   int part = 0;
+  uint64_t signed_length = 0;
+  bool has_length = req.query_param("length").has_value();
+  if (has_length && !parse_int(req.query_param("length"), signed_length))
+    co_return co_await respond_api_error(ex, denied("the URL has a malformed length"));
   if (!parse_int(req.query_param("expires"), expires))
     co_return co_await respond_api_error(ex, denied("the URL has no valid expiry"));
   if (req.query_param("part") && !parse_int(req.query_param("part"), part))
     co_return co_await respond_api_error(ex, denied("the URL has a malformed part number"));
   if (method != req.method && !(method == "GET" && req.method == "HEAD"))
     co_return co_await respond_api_error(ex, denied("the URL was signed for " + method + ", not " + req.method));
-  Status ok =
-      store->url_signer().verify(method, *key, upload_id, part, expires, sig, static_cast<int64_t>(time(nullptr)));
+  std::optional<uint64_t> bound_length;
+  if (has_length) bound_length = signed_length;
+  Status ok = store->url_signer().verify(method, *key, upload_id, part, expires, sig,
+                                         static_cast<int64_t>(time(nullptr)), bound_length);
   if (!ok.ok()) co_return co_await respond_api_error(ex, denied(ok.error().message));
 
   if (method == "GET") {
@@ -96,18 +104,40 @@ Task<void> serve_local_object(HttpExchange& ex, ServiceContexts* all) {
   if (req.chunked)
     co_return co_await respond_api_error(ex, ApiError(411, "length_required", "send the body with Content-Length"));
   uint64_t length = req.content_length.value_or(0);
+  // An upload URL binds its size (as S3 signs content-length): exactly that many bytes.
+  if (!upload_id.empty() && !has_length)
+    co_return co_await respond_api_error(ex, denied("a part URL must carry its signed length"));
+  if (has_length && length != signed_length)
+    co_return co_await respond_api_error(
+        ex, ApiError(403, "content_length_mismatch",
+                     "the URL was signed for exactly " + std::to_string(signed_length) + " bytes, got Content-Length " +
+                         std::to_string(length)));
+  // A part: one PUT of it at a time, counted against its owner's concurrent uploads, paced.
+  std::optional<PartHold> part_hold;
+  std::optional<SlotPool::Slot> slot;
   if (!upload_id.empty()) {
-    if (auto refused = co_await check_part_target(*ctx.pg, *key, upload_id, part, length))
+    auto rec = co_await check_part_target(*ctx.pg, *key, upload_id, part, length);
+    if (auto* refused = std::get_if<ApiError>(&rec)) co_return co_await respond_api_error(ex, std::move(*refused));
+    auto admitted = co_await admit_part_put(ctx, std::get<MultipartRecord>(std::move(rec)), static_cast<uint32_t>(part));
+    if (auto* refused = std::get_if<ApiError>(&admitted))
       co_return co_await respond_api_error(ex, std::move(*refused));
-  }
-  auto slot = co_await ctx.slots->acquire();
-  if (!slot.ok()) {
-    ApiError busy(503, "server_busy", slot.error().message);
-    busy.with_header("Retry-After", "1");
-    co_return co_await respond_api_error(ex, std::move(busy));
+    part_hold.emplace(std::get<PartHold>(std::move(admitted)));
+  } else {
+    auto s = co_await ctx.slots->acquire();
+    if (!s.ok()) {
+      ApiError busy(503, "server_busy", s.error().message);
+      busy.with_header("Retry-After", "1");
+      co_return co_await respond_api_error(ex, std::move(busy));
+    }
+    slot.emplace(std::move(*s));
   }
   ex.set_body_limit(length);
   RequestBodySource body(ex);
+  std::optional<UploadPace> pace;
+  if (part_hold) {
+    pace.emplace(ctx.leases, &ctx.background, ctx.limits.pace, part_hold->owner(), part_hold->lease_ids());
+    body.pace(&*pace);
+  }
   std::string etag;
   Error failed;
   bool ok_put = false;

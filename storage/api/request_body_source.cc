@@ -9,9 +9,12 @@ Task<Result<std::span<const char>>> RequestBodySource::next() {
     co_return std::move(chunk).error();
   }
   bytes_ += chunk->size();
-  if (progress_ && bytes_ >= next_progress_) {
-    next_progress_ = bytes_ + progress_every_;
-    progress_();
+  if (pace_) {
+    if (Status s = pace_->on_bytes(bytes_); !s.ok()) {
+      error_ = s.error();  // too slow: the client's fault (408), and the rest is not read
+      ex_.close_after();
+      co_return std::move(s).error();
+    }
   }
   co_return *chunk;
 }

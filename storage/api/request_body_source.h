@@ -10,6 +10,7 @@
 
 #include "http/http_exchange.h"
 #include "storage/store/object_store.h"
+#include "storage/upload/upload_pace.h"
 
 namespace sluice {
 
@@ -20,18 +21,13 @@ class RequestBodySource final : public ByteSource {
 
   uint64_t bytes() const { return bytes_; }
   const std::optional<Error>& client_error() const { return error_; }
-  // Called (at most every `every` bytes) as the body arrives.
-  void on_progress(uint64_t every, std::function<void()> fn) {
-    progress_every_ = every;
-    progress_ = std::move(fn);
-  }
+  // Renews the upload's leases and enforces the minimum rate as the body arrives.
+  void pace(UploadPace* p) { pace_ = p; }
 
  private:
   HttpExchange& ex_;
   uint64_t bytes_ = 0;
-  uint64_t next_progress_ = 0;
-  uint64_t progress_every_ = 0;
-  std::function<void()> progress_;
+  UploadPace* pace_ = nullptr;
   std::optional<Error> error_;
 };
 

@@ -15,6 +15,7 @@
 #include "storage/upload/multipart_ending.h"
 #include "storage/upload/multipart_queries.h"
 #include "storage/upload/multipart_requests.h"
+#include "storage/upload/part_admission.h"
 #include "storage/upload/upload_session.h"
 
 namespace sluice {
@@ -119,7 +120,11 @@ Task<void> create_upload(HttpExchange& ex, ServiceContexts* all, UploadRouteOpti
   auto body = co_await read_small_body(ex);
   if (!body.ok()) co_return co_await respond_api_error(ex, body_error(body.error()));
   auto req = parse_initiate_request(*body);
-  if (!req.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_request", req.error().message));
+  if (!req.ok()) {
+    bool huge = req.error().code == Errc::limit_exceeded;  // a size beyond ByteCount::kMax
+    ApiError bad(huge ? 413 : 400, huge ? "size_out_of_range" : "invalid_request", req.error().message);
+    co_return co_await respond_api_error(ex, std::move(bad));
+  }
   UploadTarget t;
   auto path = normalize_virtual_path(req->path);
   if (!path.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_path", path.error().message));
@@ -211,18 +216,14 @@ Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions o
         ex, ApiError(400, "part_size_mismatch",
                      "part " + std::to_string(n) + " must be exactly " + std::to_string(expected) +
                          " bytes, got Content-Length " + std::to_string(length)));
-  auto slot = co_await ctx.slots->acquire();
-  if (!slot.ok()) {
-    ApiError busy(503, "server_busy", slot.error().message);
-    busy.with_header("Retry-After", "1");
-    co_return co_await respond_api_error(ex, std::move(busy));
-  }
+  // A slot, and the part's lease: one PUT per part at a time, counted against the owner's limit.
+  auto admitted = co_await admit_part_put(ctx, *rec, n);
+  if (auto* refused = std::get_if<ApiError>(&admitted)) co_return co_await respond_api_error(ex, std::move(*refused));
+  const PartHold& hold = std::get<PartHold>(admitted);
   ex.set_body_limit(expected);
   RequestBodySource body(ex);
-  UserLeases* leases = ctx.leases;
-  TaskGroup* bg = &ctx.background;
-  std::string owner = rec->owner, lease_id = rec->file_id;
-  body.on_progress(64ull << 20, [leases, bg, owner, lease_id] { spawn(leases->renew(owner, lease_id), bg); });
+  UploadPace pace(ctx.leases, &ctx.background, ctx.limits.pace, hold.owner(), hold.lease_ids());
+  body.pace(&pace);
   PutOptions po;
   po.content_type = rec->content_type;
   auto part =
@@ -277,8 +278,10 @@ Task<void> presign_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptio
         ex, ApiError(400, "invalid_expiry",
                      "expiresIn must be within " + std::to_string(opts.presign_min_expiry) + ".." +
                          std::to_string(opts.presign_max_expiry) + " seconds"));
+  // The part's exact size is signed: the URL cannot store more (or less) than the layout says.
+  std::optional<uint64_t> part_length = rec->expected_part_size(n);
   auto url = ctx.store->presign(PresignMethod::upload_part, rec->object_key, *rec->store_upload_id, static_cast<int>(n),
-                                expires, static_cast<int64_t>(time(nullptr)));
+                                expires, static_cast<int64_t>(time(nullptr)), part_length);
   if (!url.ok()) co_return co_await respond_api_error(ex, api_error_from(url.error()));
   std::string out;
   http::JsonWriter w(out);
@@ -291,6 +294,7 @@ Task<void> presign_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptio
   w.end_object();
   w.key("partNumber").int64(n);
   w.key("size").uint64(rec->expected_part_size(n));
+  w.key("contentLength").uint64(rec->expected_part_size(n));  // must be sent exactly (it is signed)
   w.end_object();
   (void)co_await ex.respond(Response::json(200, std::move(out)));
 }

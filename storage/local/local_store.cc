@@ -309,8 +309,9 @@ Task<Result<std::vector<std::string>>> LocalStore::list(std::string prefix) {
 }
 
 Result<PresignedUrl> LocalStore::presign(PresignMethod method, const std::string& key, const std::string& upload_id,
-                                         int part_number, int64_t expires_seconds, int64_t now_unix) {
-  return signer_.presign(method, key, upload_id, part_number, expires_seconds, now_unix);
+                                         int part_number, int64_t expires_seconds, int64_t now_unix,
+                                         std::optional<uint64_t> content_length) {
+  return signer_.presign(method, key, upload_id, part_number, expires_seconds, now_unix, content_length);
 }
 
 }  // namespace sluice::local

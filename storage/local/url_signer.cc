@@ -12,10 +12,11 @@ namespace sluice::local {
 namespace {
 
 // Fields are separated by '\n'. Only the key can contain '\n'; every field after it (upload id
-// hex, two integers) cannot, so reading from the end makes the form unambiguous.
+// hex, integers, '-') cannot, so reading from the end makes the form unambiguous. v2 added the
+// length ('-' when the URL binds none).
 std::string canonical(std::string_view method, std::string_view key, std::string_view upload_id, int part_number,
-                      int64_t expires_at_unix) {
-  std::string s = "sluice-local-url-v1\n";
+                      int64_t expires_at_unix, std::optional<uint64_t> length) {
+  std::string s = "sluice-local-url-v2\n";
   s += method;
   s.push_back('\n');
   s += key;
@@ -25,6 +26,8 @@ std::string canonical(std::string_view method, std::string_view key, std::string
   s += std::to_string(part_number);
   s.push_back('\n');
   s += std::to_string(expires_at_unix);
+  s.push_back('\n');
+  s += length ? std::to_string(*length) : std::string("-");
   return s;
 }
 
@@ -50,8 +53,8 @@ LocalUrlSigner::LocalUrlSigner(LocalUrlSignerOptions options) : options_(std::mo
 }
 
 std::string LocalUrlSigner::sign(std::string_view method, std::string_view key, std::string_view upload_id,
-                                 int part_number, int64_t expires_at_unix) const {
-  std::string msg = canonical(method, key, upload_id, part_number, expires_at_unix);
+                                 int part_number, int64_t expires_at_unix, std::optional<uint64_t> length) const {
+  std::string msg = canonical(method, key, upload_id, part_number, expires_at_unix, length);
   unsigned char mac[32];
   size_t len = 0;
   if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, options_.secret.data(), options_.secret.size(),
@@ -62,7 +65,8 @@ std::string LocalUrlSigner::sign(std::string_view method, std::string_view key, 
 
 Result<PresignedUrl> LocalUrlSigner::presign(PresignMethod method, const std::string& key,
                                              const std::string& upload_id, int part_number,
-                                             int64_t expires_seconds, int64_t now_unix) const {
+                                             int64_t expires_seconds, int64_t now_unix,
+                                             std::optional<uint64_t> length) const {
   if (options_.secret.empty())
     return Error(Errc::unavailable, "local store has no URL signing secret configured");
   if (Status s = validate_key(key); !s.ok()) return std::move(s).error();
@@ -79,27 +83,32 @@ Result<PresignedUrl> LocalUrlSigner::presign(PresignMethod method, const std::st
     id = upload_id;
     part = part_number;
   }
+  if (method == PresignMethod::get) length.reset();  // only an upload has a body to bind
   PresignedUrl out;
   out.method = method == PresignMethod::get ? "GET" : "PUT";
   out.expires_at_unix = now_unix + expires_seconds;
-  std::string sig = sign(out.method, key, id, part, out.expires_at_unix);
+  std::string sig = sign(out.method, key, id, part, out.expires_at_unix, length);
   if (sig.empty()) return Error(Errc::internal, "HMAC-SHA256 is unavailable in OpenSSL");
   out.url = options_.public_base_url;
   out.url += kLocalObjectsRoute;
   out.url += encode_key_for_url(key);
   out.url += "?method=" + out.method + "&expires=" + std::to_string(out.expires_at_unix);
   if (method == PresignMethod::upload_part) out.url += "&upload_id=" + upload_id + "&part=" + std::to_string(part);
+  if (length) {
+    out.url += "&length=" + std::to_string(*length);
+    out.headers.emplace_back("Content-Length", std::to_string(*length));
+  }
   out.url += "&sig=" + sig;
   return out;
 }
 
 Status LocalUrlSigner::verify(std::string_view method, std::string_view key, std::string_view upload_id,
                               int part_number, int64_t expires_at_unix, std::string_view signature_hex,
-                              int64_t now_unix) const {
+                              int64_t now_unix, std::optional<uint64_t> length) const {
   if (options_.secret.empty()) return denied("local store has no URL signing secret configured");
   if (method != "GET" && method != "PUT") return denied("presigned URL method must be GET or PUT");
   if (!upload_id.empty() && !is_upload_id(upload_id)) return denied("presigned URL has a malformed upload id");
-  std::string expected = sign(method, key, upload_id, part_number, expires_at_unix);
+  std::string expected = sign(method, key, upload_id, part_number, expires_at_unix, length);
   if (expected.empty() || signature_hex.size() != expected.size() ||
       CRYPTO_memcmp(expected.data(), signature_hex.data(), expected.size()) != 0)
     return denied("presigned URL signature does not match");

@@ -1,9 +1,11 @@
 // LocalUrlSigner: presigned URLs for the local store, served by Sluice itself at
-// {base}/v1/local/objects/{key}?method=&expires=[&upload_id=&part=]&sig=, where sig is the hex
-// HMAC-SHA256 (secret) of every other field. verify() is what the HTTP route calls.
+// {base}/v1/local/objects/{key}?method=&expires=[&upload_id=&part=][&length=]&sig=, where sig is
+// the hex HMAC-SHA256 (secret) of every other field; `length` binds an upload's exact size (the
+// route refuses another Content-Length). verify() is what the HTTP route calls.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,17 +31,19 @@ class LocalUrlSigner {
   // Errc::invalid_argument (bad key, upload id, part, expiry out of bounds), Errc::unavailable
   // (no secret configured).
   Result<PresignedUrl> presign(PresignMethod method, const std::string& key, const std::string& upload_id,
-                               int part_number, int64_t expires_seconds, int64_t now_unix) const;
+                               int part_number, int64_t expires_seconds, int64_t now_unix,
+                               std::optional<uint64_t> length = std::nullopt) const;
 
   // Checks a request against its URL's fields as received (key already percent-decoded; ""
   // and 0 when upload_id / part are absent). Errc::permission_denied when the signature does
   // not match any field or the URL expired; the comparison is constant-time.
   Status verify(std::string_view method, std::string_view key, std::string_view upload_id, int part_number,
-                int64_t expires_at_unix, std::string_view signature_hex, int64_t now_unix) const;
+                int64_t expires_at_unix, std::string_view signature_hex, int64_t now_unix,
+                std::optional<uint64_t> length = std::nullopt) const;
 
   // Lower-case hex HMAC-SHA256 of the canonical form of the fields.
   std::string sign(std::string_view method, std::string_view key, std::string_view upload_id, int part_number,
-                   int64_t expires_at_unix) const;
+                   int64_t expires_at_unix, std::optional<uint64_t> length = std::nullopt) const;
 
  private:
   LocalUrlSignerOptions options_;

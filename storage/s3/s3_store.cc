@@ -625,7 +625,9 @@ Task<Status> S3Store::create_bucket() {
 // ---------------------------------------------------------------- presigned URLs
 
 Result<PresignedUrl> S3Store::presign(PresignMethod method, const std::string& key, const std::string& upload_id,
-                                      int part_number, int64_t expires_seconds, int64_t now_unix) {
+                                      int part_number, int64_t expires_seconds, int64_t now_unix,
+                                      std::optional<uint64_t> content_length) {
+  if (method == PresignMethod::get) content_length.reset();  // only an upload has a body to bind
   if (expires_seconds < options_.presign_min_expiry || expires_seconds > options_.presign_max_expiry) {
     return Error(Errc::invalid_argument, "presigned URL expiry must be between " +
                                              std::to_string(options_.presign_min_expiry) + " and " +
@@ -646,12 +648,13 @@ Result<PresignedUrl> S3Store::presign(PresignMethod method, const std::string& k
   }
   std::string verb = method == PresignMethod::get ? "GET" : "PUT";
   auto qs = signer_.presign(verb, target->host_header, target->path, query, expires_seconds,
-                            std::chrono::sys_seconds(std::chrono::seconds(now_unix)));
+                            std::chrono::sys_seconds(std::chrono::seconds(now_unix)), content_length);
   if (!qs) return std::move(qs).error();
   PresignedUrl out;
   out.url = s3::s3_url(options_.endpoint, *target, *qs);
   out.method = std::move(verb);
   out.expires_at_unix = now_unix + expires_seconds;
+  if (content_length) out.headers.emplace_back("Content-Length", std::to_string(*content_length));
   return out;
 }
 

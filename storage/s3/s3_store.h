@@ -72,7 +72,8 @@ class S3Store final : public ObjectStore {
   Task<Status> remove(std::string key) override;
   Task<Result<std::vector<std::string>>> list(std::string prefix) override;
   Result<PresignedUrl> presign(PresignMethod method, const std::string& key, const std::string& upload_id,
-                               int part_number, int64_t expires_seconds, int64_t now_unix) override;
+                               int part_number, int64_t expires_seconds, int64_t now_unix,
+                               std::optional<uint64_t> content_length = std::nullopt) override;
 
   // Creates the bucket (tests and operations); an existing bucket of ours is success.
   Task<Status> create_bucket();

@@ -369,7 +369,8 @@ Result<std::string> SigV4Signer::presign(std::string_view method, std::string_vi
                                          std::string_view path,
                                          std::span<const SigV4Param> query,
                                          int64_t expires_seconds,
-                                         std::chrono::sys_seconds timestamp) {
+                                         std::chrono::sys_seconds timestamp,
+                                         std::optional<uint64_t> content_length) {
   if (expires_seconds < 1 || expires_seconds > kMaxPresignExpiry) {
     return Error(Errc::invalid_argument,
                  "SigV4: presigned URL expiry must be between 1 and 604800 seconds (7 days), got " +
@@ -396,7 +397,9 @@ Result<std::string> SigV4Signer::presign(std::string_view method, std::string_vi
   params.push_back({"X-Amz-Credential", credential});
   params.push_back({"X-Amz-Date", amz_date});
   params.push_back({"X-Amz-Expires", expires});
-  params.push_back({"X-Amz-SignedHeaders", "host"});
+  // Canonical headers in name order: content-length sorts before host.
+  std::string_view signed_headers = content_length ? "content-length;host" : "host";
+  params.push_back({"X-Amz-SignedHeaders", signed_headers});
   if (!credentials_.session_token.empty()) {
     params.push_back({"X-Amz-Security-Token", credentials_.session_token});
   }
@@ -407,7 +410,8 @@ Result<std::string> SigV4Signer::presign(std::string_view method, std::string_vi
   canonical.append(method).push_back('\n');
   canonical.append(s3_uri_encode(path, false)).push_back('\n');
   canonical.append(qs).push_back('\n');
-  canonical.append("host:").append(host).append("\n\nhost\n");
+  if (content_length) canonical.append("content-length:").append(std::to_string(*content_length)).push_back('\n');
+  canonical.append("host:").append(host).append("\n\n").append(signed_headers).push_back('\n');
   canonical.append(kUnsignedPayload);
 
   auto sig = signature(amz_date, canonical);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -85,12 +86,15 @@ class SigV4Signer {
 
   // The query string (no leading '?') of a presigned URL: the caller's parameters plus
   // X-Amz-Algorithm, -Credential, -Date, -Expires, -SignedHeaders=host, (-Security-Token),
-  // sorted, then X-Amz-Signature. expires_seconds must be within 1..604800.
+  // sorted, then X-Amz-Signature. expires_seconds must be within 1..604800. With
+  // `content_length`, Content-Length is signed too (SignedHeaders=content-length;host): the
+  // URL then stores exactly that many bytes, no more.
   [[nodiscard]] Result<std::string> presign(std::string_view method, std::string_view host,
                                             std::string_view path,
                                             std::span<const SigV4Param> query,
                                             int64_t expires_seconds,
-                                            std::chrono::sys_seconds timestamp);
+                                            std::chrono::sys_seconds timestamp,
+                                            std::optional<uint64_t> content_length = std::nullopt);
 
   // The intermediate texts, exposed so tests can compare them with AWS's worked examples.
   [[nodiscard]] Result<std::string> canonical_request(const SigV4Request& request) const;

@@ -118,8 +118,11 @@ class ObjectStore {
   virtual Task<void> shutdown() { co_return; }
 
   // A URL a client can use directly; `expires_seconds` must be within the configured bounds.
+  // With `content_length` (put, upload_part) the URL stores exactly that many bytes: the length
+  // is signed, and `headers` says Content-Length the client must send.
   virtual Result<PresignedUrl> presign(PresignMethod method, const std::string& key, const std::string& upload_id,
-                                       int part_number, int64_t expires_seconds, int64_t now_unix) = 0;
+                                       int part_number, int64_t expires_seconds, int64_t now_unix,
+                                       std::optional<uint64_t> content_length = std::nullopt) = 0;
 };
 
 }  // namespace sluice

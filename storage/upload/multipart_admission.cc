@@ -23,7 +23,7 @@ struct Reservation {
 // upload_sql::kReserve, creating the account on first use (as UploadSession does).
 Task<std::variant<Reservation, ApiError>> reserve(PgPool& pg, const Principal& who, const UploadTarget& t,
                                                   std::string file_id, std::string key) {
-  std::optional<int64_t> size = static_cast<int64_t>(*t.size);
+  std::optional<int64_t> size = t.size->as_int64();
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto r = co_await pg.query(upload_sql::kReserve, who.user_id, size, file_id, key, t.path, t.name, t.content_type,
                                t.visibility, size);
@@ -71,7 +71,7 @@ Result<PartLayout> plan_session_parts(uint64_t size, std::optional<uint64_t> cli
 Task<std::variant<MultipartRecord, ApiError>> admit_multipart(ServiceContext& ctx, Principal who, UploadTarget target,
                                                               std::optional<uint64_t> client_part_size,
                                                               MultipartSettings settings) {
-  auto layout = plan_session_parts(target.size.value_or(0), client_part_size, settings.default_part_size);
+  auto layout = plan_session_parts(target.size.value_or(ByteCount::trusted(0)).value(), client_part_size, settings.default_part_size);
   if (!layout.ok()) {
     std::string code = client_part_size ? "invalid_part_size" : "invalid_size";
     co_return ApiError(layout.error().code == Errc::limit_exceeded ? 413 : 400, code, layout.error().message);
@@ -82,7 +82,7 @@ Task<std::variant<MultipartRecord, ApiError>> admit_multipart(ServiceContext& ct
   rec.owner = who.user_id;
   rec.object_key = object_key_for(who.user_id, rec.file_id, static_cast<int64_t>(time(nullptr)));
   rec.part_size = layout->part_size;
-  rec.declared_size = *target.size;
+  rec.declared_size = target.size->value();
   rec.total_parts = layout->total_parts;
   rec.content_type = target.content_type;
   rec.state = "active";

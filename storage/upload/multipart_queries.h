@@ -39,6 +39,13 @@ inline constexpr PgStatement kGetSession{
     "WHERE u.id = $1::uuid",
     1};
 
+// $1 user. The most uploads the user's tier may run at once (a part PUT's admission).
+inline constexpr PgStatement kOwnerUploadLimit{
+    "sluice_mpu_owner_upload_limit",
+    "SELECT t.max_concurrent_uploads FROM sluice.accounts a JOIN sluice.tiers t ON t.name = a.tier "
+    "WHERE a.user_id = $1",
+    1};
+
 // $1 the store's upload id. The session a locally signed part URL belongs to.
 inline constexpr PgStatement kGetSessionByStoreUpload{
     "sluice_mpu_get_by_store_upload",

@@ -58,9 +58,15 @@ Result<InitiateRequest> parse_initiate_request(std::string_view json) {
   auto size = uint_member(*obj, "size");
   if (!size.ok()) return std::move(size).error();
   if (!*size) return bad("'size' (the file's total bytes) is required");
-  out.size = **size;
+  auto checked = ByteCount::from_client(**size, "'size'");
+  if (!checked.ok()) return std::move(checked).error();
+  out.size = *checked;
   auto part = uint_member(*obj, "partSize");
   if (!part.ok()) return std::move(part).error();
+  if (*part) {
+    auto checked_part = ByteCount::from_client(**part, "'partSize'");
+    if (!checked_part.ok()) return std::move(checked_part).error();
+  }
   out.part_size = *part;
   return out;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "storage/upload/byte_count.h"
 #include "storage/upload/multipart_completion.h"
 
 namespace sluice {
@@ -19,8 +20,8 @@ struct InitiateRequest {
   std::string name;
   std::optional<std::string> content_type;
   std::optional<std::string> visibility;
-  uint64_t size = 0;
-  std::optional<uint64_t> part_size;
+  ByteCount size = ByteCount::trusted(0);  // checked where parsed: never beyond ByteCount::kMax
+  std::optional<uint64_t> part_size;         // likewise
 };
 
 Result<InitiateRequest> parse_initiate_request(std::string_view json);

@@ -17,6 +17,7 @@ inline constexpr PgStatement kEnsureAccount{
 
 // $1 user, $2 bytes to reserve (NULL: the tier's max file size, for bodies of unknown length;
 // with $9 NULL, an upper bound such as a form body's length: the tier's max caps it),
+// never <= 0 (refused: a non-positive amount would give quota away; an empty file reserves 1),
 // $3 file id, $4 object key, $5 path, $6 name, $7 content type, $8 visibility, $9 declared size.
 // Returns one row: reserved (bool), reserved_bytes (the amount), quota, used, reserved_total,
 // file_count, reserved_files, max_file_bytes, max_files, max_concurrent_uploads, mime_allowed.
@@ -34,6 +35,7 @@ inline constexpr PgStatement kReserve{
     "  SET reserved_bytes = a.reserved_bytes + lim.amount, reserved_files = a.reserved_files + 1, updated_at = now()"
     "  FROM lim"
     "  WHERE a.user_id = lim.user_id AND lim.mime_ok AND COALESCE($9::bigint, 0) <= lim.max_file_bytes"
+    "    AND lim.amount > 0 AND COALESCE($9::bigint, 0) >= 0"
     "    AND a.used_bytes + a.reserved_bytes + lim.amount <= lim.quota"
     "    AND a.file_count + a.reserved_files + 1 <= lim.max_files"
     "  RETURNING a.user_id"

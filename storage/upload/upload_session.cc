@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <ctime>
 
 #include "core/log.h"
@@ -64,9 +65,11 @@ ApiError reservation_refusal(const PgResult& row, const UploadTarget& t) {
   w.key("fileCount").int64(files + reserved_files).key("maxFiles").int64(max_files);
   w.key("maxFileBytes").int64(max_file).key("requestedBytes").int64(amount);
   w.end_object();
-  if (t.size && static_cast<int64_t>(*t.size) > max_file)
+  if (amount <= 0)  // kReserve refuses these; ByteCount keeps them from being asked
+    return ApiError(400, "invalid_size", "a reservation of " + std::to_string(amount) + " bytes is not possible");
+  if (t.size && t.size->as_int64() > max_file)
     return ApiError(413, "file_too_large",
-                    "file of " + std::to_string(*t.size) + " bytes exceeds your tier's limit of " +
+                    "file of " + std::to_string(t.size->value()) + " bytes exceeds your tier's limit of " +
                         std::to_string(max_file) + " bytes per file")
         .with_details(details);
   if (!mime_ok)
@@ -133,9 +136,11 @@ void UploadSession::abort_in_background() {
 
 Task<std::optional<ApiError>> UploadSession::reserve(const UploadTarget& t) {
   std::optional<int64_t> size, amount_hint;
-  if (t.size) size = static_cast<int64_t>(*t.size);
-  amount_hint = size;
-  if (!t.size && t.size_bound) amount_hint = static_cast<int64_t>(*t.size_bound);
+  // An empty file reserves one byte: kReserve refuses amounts <= 0, and the commit gives the
+  // reservation back whatever it was.
+  if (t.size) size = t.size->as_int64();
+  if (size) amount_hint = std::max<int64_t>(*size, 1);
+  if (!t.size && t.size_bound) amount_hint = std::max<int64_t>(t.size_bound->as_int64(), 1);
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto r = co_await ctx_.pg->query(upload_sql::kReserve, who_.user_id, amount_hint, file_id_, object_key_, t.path,
                                      t.name, t.content_type, t.visibility, size);
@@ -191,7 +196,7 @@ Task<std::variant<FileRecord, ApiError>> UploadSession::stream_and_commit(ByteSo
   object_written_ = true;  // from here on an object (or part of one) may exist: delete on abort
   Result<PutResult> put(Error(Errc::internal, "unset"));
   if (target_.size) {
-    put = co_await ctx_.store->put(object_key_, *target_.size, body, opts);
+    put = co_await ctx_.store->put(object_key_, target_.size->value(), body, opts);
   } else {
     // The reservation is the most this upload may take (used += the real size on commit).
     put = co_await ctx_.store->put_unknown_size(object_key_, reserved_, body, opts);

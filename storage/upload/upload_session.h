@@ -16,6 +16,7 @@
 #include "storage/auth/principal.h"
 #include "storage/files/file_record.h"
 #include "storage/service_context.h"
+#include "storage/upload/byte_count.h"
 #include "storage/upload/checksum_header.h"
 
 namespace sluice {
@@ -25,10 +26,10 @@ struct UploadTarget {
   std::string name;
   std::string content_type = "application/octet-stream";
   std::string visibility = "private";
-  std::optional<uint64_t> size;  // nullopt: unknown (chunked); the tier's max file size is reserved
+  std::optional<ByteCount> size;  // nullopt: unknown (chunked); the tier's max file size is reserved
   // With an unknown size: an upper bound known otherwise (a form body's Content-Length), so
   // min(bound, the tier's max file size) is reserved instead.
-  std::optional<uint64_t> size_bound;
+  std::optional<ByteCount> size_bound;
   std::vector<std::string> tags;     // set on the row before the body streams
   std::string metadata_json = "{}";  // a JSON object, validated by the caller
 };

@@ -46,6 +46,13 @@ class UserLeases {
   // Errc::limit_exceeded when the user already runs `limit` uploads; Errc::unavailable when
   // Redis is down and the policy is closed. On success remember to release().
   Task<Status> acquire(std::string user, std::string upload_id, int limit);
+  // A part PUT of the multipart session whose lease is `session_id`: Errc::conflict when that
+  // part is already in flight (anywhere in the cluster), Errc::limit_exceeded over `limit` (the
+  // session's own lease covers its first part in flight). Release with part_lease_id().
+  Task<Status> acquire_part(std::string user, std::string session_id, uint32_t part, int limit);
+  static std::string part_lease_id(const std::string& session_id, uint32_t part) {
+    return session_id + "#" + std::to_string(part);
+  }
   Task<void> release(std::string user, std::string upload_id);
   // Pushes the lease's expiry forward (cheap; call while the upload makes progress).
   Task<void> renew(std::string user, std::string upload_id);
@@ -59,7 +66,8 @@ class UserLeases {
  private:
   static std::string key_for(const std::string& user) { return "sluice:leases:{" + user + "}"; }
   unsigned home_core(const std::string& user) const;
-  Task<Status> acquire_local(std::string user, std::string upload_id, int limit);
+  Task<Status> acquire_as(std::string user, std::string upload_id, std::string session, int limit);
+  Task<Status> acquire_local(std::string user, std::string upload_id, std::string session, int limit);
   Task<void> release_local(std::string user, std::string upload_id);
 
   Reactor& r_;
