@@ -82,7 +82,8 @@ Task<Status> UserLeases::acquire(std::string user, std::string upload_id, int li
 }
 
 Task<Status> UserLeases::acquire_part(std::string user, std::string session_id, uint32_t part, int limit) {
-  co_return co_await acquire_as(std::move(user), part_lease_id(session_id, part), std::move(session_id), limit);
+  std::string id = part_lease_id(session_id, part);  // before session_id is moved from
+  co_return co_await acquire_as(std::move(user), std::move(id), std::move(session_id), limit);
 }
 
 Task<Status> UserLeases::acquire_as(std::string user, std::string upload_id, std::string session, int limit) {

@@ -154,6 +154,21 @@ TEST(SigV4Example, ListObjects) {
             "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
 }
 
+// Issue 11 item 4: a presigned PUT can bind its Content-Length (a signed header), so one part
+// URL cannot store more than its part.
+TEST(SigV4Presign, ContentLengthIsASignedHeader) {
+  auto signer = example_signer();
+  auto plain = signer.presign("PUT", kHost, "/part", {}, 600, kExampleTime);
+  auto bound = signer.presign("PUT", kHost, "/part", {}, 600, kExampleTime, uint64_t{5242880});
+  auto other = signer.presign("PUT", kHost, "/part", {}, 600, kExampleTime, uint64_t{5242881});
+  ASSERT_TRUE(plain.ok() && bound.ok() && other.ok());
+  EXPECT_NE(plain->find("X-Amz-SignedHeaders=host&"), std::string::npos) << *plain;
+  EXPECT_NE(bound->find("X-Amz-SignedHeaders=content-length%3Bhost&"), std::string::npos) << *bound;
+  auto sig = [](const std::string& qs) { return qs.substr(qs.find("X-Amz-Signature=")); };
+  EXPECT_NE(sig(*bound), sig(*other));
+  EXPECT_NE(sig(*bound), sig(*plain));
+}
+
 TEST(SigV4Example, PresignedGet) {
   auto signer = example_signer();
   auto qs = signer.presign("GET", kHost, "/test.txt", {}, 86400, kExampleTime);
