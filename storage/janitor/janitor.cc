@@ -60,9 +60,20 @@ std::string JanitorReport::to_json() const {
 Janitor::Janitor(PgPool& pg, ObjectStore& store, RedisClient* redis, JanitorOptions options)
     : pg_(pg), store_(store), redis_(redis), options_(std::move(options)) {}
 
+// KEYS[1] lease set, ARGV[1] an upload's lease id: removes it and the part-PUT leases of that
+// upload ("{id}#{n}", left by a process that died mid-PUT). Returns how many were removed.
+constexpr const char* kReleaseWithPartsLua = R"lua(
+local n = redis.call('ZREM', KEYS[1], ARGV[1])
+local prefix = ARGV[1] .. '#'
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if string.sub(m, 1, #prefix) == prefix then n = n + redis.call('ZREM', KEYS[1], m) end
+end
+return n
+)lua";
+
 Task<bool> Janitor::release_lease(std::string user, std::string lease_id) {
   if (!redis_) co_return false;
-  std::vector<std::string> cmd{"ZREM", lease_key_for(user), lease_id};
+  std::vector<std::string> cmd{"EVAL", kReleaseWithPartsLua, "1", lease_key_for(user), lease_id};
   auto r = co_await redis_->command(std::move(cmd), deadline_after(std::chrono::seconds(2)));
   co_return r.ok() && r->integer > 0;  // otherwise it expires on its own after the lease TTL
 }
