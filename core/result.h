@@ -34,6 +34,10 @@ struct Error {
   std::string message;
   // Optional detail code from the peer (errno, SQLSTATE, S3 error code...).
   std::string detail;
+  // Set when `message` quotes a peer in words a client must not see (a database's message with
+  // the values of a failing row, SQL names): what may be said instead. The API answers this and
+  // logs `message` with the request id.
+  std::string public_message;
 
   Error() = default;
   Error(Errc c, std::string msg, std::string det = {})

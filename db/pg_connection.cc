@@ -73,6 +73,7 @@ Task<void> PgConnection::run() {
       ++generation_;
       ++pool_.stats_.connect_failures;
       last_error_ = Error(stopping_ ? Errc::cancelled : Errc::unavailable, st.error().message);
+      last_error_.public_message = pg_public_message(Errc::unavailable);  // libpq names hosts and ports
       close_conn();
       state_ = State::backoff;
       fail_all(last_error_);
@@ -191,6 +192,7 @@ void PgConnection::lose(std::string why) {
   ++generation_;
   if (why.empty()) why = "connection closed";
   last_error_ = Error(Errc::unavailable, "PostgreSQL connection lost: " + why);
+  last_error_.public_message = pg_public_message(Errc::unavailable);
   op_.cancel();
 }
 

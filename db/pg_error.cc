@@ -49,9 +49,25 @@ Error pg_result_error(const pg_result* res) {
   }
   if (!state) {
     // libpq made this error itself: the connection broke under it.
-    return Error(Errc::unavailable, "PostgreSQL: " + (msg.empty() ? std::string("connection lost") : msg));
+    Error e(Errc::unavailable, "PostgreSQL: " + (msg.empty() ? std::string("connection lost") : msg));
+    e.public_message = pg_public_message(e.code);
+    return e;
   }
-  return Error(pg_errc_for_sqlstate(state), "PostgreSQL: " + msg, state);
+  Error e(pg_errc_for_sqlstate(state), "PostgreSQL: " + msg, state);
+  e.public_message = pg_public_message(e.code);
+  return e;
+}
+
+std::string pg_public_message(Errc code) {
+  switch (code) {
+    case Errc::invalid_argument: return "the request holds a value the database does not accept";
+    case Errc::already_exists: return "that already exists";
+    case Errc::conflict: return "the request conflicts with a concurrent change; retry it";
+    case Errc::timeout: return "the database did not answer in time";
+    case Errc::unavailable: return "the database is unavailable; retry later";
+    case Errc::limit_exceeded: return "the database is over one of its limits; retry later";
+    default: return "the database could not carry out the request";
+  }
 }
 
 }  // namespace sluice

@@ -8,7 +8,9 @@ Response ApiError::to_response() const {
   return r;
 }
 
-ApiError api_error_from(const Error& e) {
+namespace {
+
+ApiError mapped(const Error& e) {
   switch (e.code) {
     case Errc::invalid_argument: return ApiError(400, "invalid_request", e.message);
     case Errc::not_found: return ApiError(404, "not_found", e.message);
@@ -28,6 +30,17 @@ ApiError api_error_from(const Error& e) {
     case Errc::internal: return ApiError(500, "internal", e.message);
   }
   return ApiError(500, "internal", e.message);
+}
+
+}  // namespace
+
+ApiError api_error_from(const Error& e) {
+  if (e.public_message.empty()) return mapped(e);
+  Error shown = e;
+  shown.message = e.public_message;
+  ApiError out = mapped(shown);
+  out.log_detail = e.message;
+  return out;
 }
 
 }  // namespace sluice

@@ -18,6 +18,9 @@ struct ApiError {
   std::string message;
   std::string details_json;  // a JSON object, or empty
   std::vector<std::pair<std::string, std::string>> headers;
+  // What went wrong in words the client must not see (a database's own message): logged with
+  // the request id when this error is answered, never sent.
+  std::string log_detail;
 
   ApiError() = default;
   ApiError(int s, std::string c, std::string m) : status(s), code(std::move(c)), message(std::move(m)) {}
@@ -34,6 +37,7 @@ struct ApiError {
 
 // The status and code for an internal Error that reached the API without a more specific
 // translation (e.g. a dependency failure): 503 for unavailable/timeout, 404 for not_found...
+// An Error with a public_message answers that, and keeps its message for the log only.
 ApiError api_error_from(const Error& e);
 
 }  // namespace sluice

@@ -1,5 +1,6 @@
-// Who is calling, for the routes of the API: authenticates a request against its core's
-// Authenticator and answers the refusal itself (401, 403, 503), so handlers only see callers.
+// Who is calling, for the routes of the API: the one authentication path. Authenticates a
+// request against its core's Authenticator, checks the scope the route needs, and answers the
+// refusal itself (401, 403, 503), so handlers only see callers that may go on.
 #pragma once
 
 #include <optional>
@@ -16,15 +17,20 @@ namespace sluice {
 // The context of the core the exchange runs on.
 inline ServiceContext& core_context(HttpExchange& ex, ServiceContexts* all) { return *(*all)[ex.reactor().core()]; }
 
-// Sends `e` as the response (the exchange's own send errors are left to the connection).
+// Sends `e` as the response (the exchange's own send errors are left to the connection); its
+// log_detail, if any, goes to the log with the request id.
 Task<void> respond_api_error(HttpExchange& ex, ApiError e);
 
-// The caller, or nullopt after answering 401 (no or bad credentials) or 503 (they cannot be
-// checked now, e.g. the API-key table is unreachable).
-Task<std::optional<Principal>> authenticate_caller(HttpExchange& ex, ServiceContext& ctx);
+// The caller, or nullopt after answering 401 (no, bad or expired credentials), 503 with
+// Retry-After (they cannot be checked now, e.g. the API-key table is unreachable) or 403
+// `insufficient_scope` (an API key without `need`; a JWT holds every scope).
+Task<std::optional<Principal>> authenticate_caller(HttpExchange& ex, ServiceContext& ctx, ApiScope need);
+
+// The 403 for a caller that lacks `need` (details: requiredScope, grantedScopes).
+ApiError insufficient_scope(const Principal& who, ApiScope need);
 
 // As authenticate_caller, and additionally nullopt after answering 403 unless the caller's role
-// is admin or root.
+// is admin or root. API keys always carry the user role, so they never pass.
 Task<std::optional<Principal>> authenticate_admin(HttpExchange& ex, ServiceContext& ctx);
 
 // A user id as accounts accept it (1..128 of [A-Za-z0-9._@:-]): checked before admin routes

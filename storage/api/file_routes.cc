@@ -17,16 +17,6 @@ namespace sluice {
 
 namespace {
 
-// The caller, or nullopt after answering 401.
-Task<std::optional<Principal>> authenticate(HttpExchange& ex, ServiceContext& ctx) {
-  auto who = co_await ctx.auth->authenticate(ex.request(), static_cast<int64_t>(time(nullptr)));
-  if (who.ok()) co_return std::move(*who);
-  ApiError e(401, "unauthenticated", who.error().message);
-  e.with_header("WWW-Authenticate", "Bearer realm=\"sluice\", error=\"invalid_token\"");
-  co_await respond_api_error(ex, std::move(e));
-  co_return std::nullopt;
-}
-
 // The error for a body the client did not deliver (or nullopt when it was the store's fault).
 std::optional<ApiError> client_body_error(const RequestBodySource& src) {
   if (!src.client_error()) return std::nullopt;
@@ -38,7 +28,7 @@ std::optional<ApiError> client_body_error(const RequestBodySource& src) {
 
 Task<void> put_content(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   Request& req = ex.request();
   UploadTarget t;
@@ -121,7 +111,7 @@ Task<std::optional<FileRecord>> visible_file(HttpExchange& ex, ServiceContext& c
 
 Task<void> get_file(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_read);
   if (!who) co_return;
   auto f = co_await visible_file(ex, ctx, *who);
   if (!f) co_return;
@@ -146,7 +136,7 @@ std::string content_disposition(const std::string& name) {
 
 Task<void> get_content(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_read);
   if (!who) co_return;
   auto f = co_await visible_file(ex, ctx, *who);
   if (!f) co_return;
@@ -157,6 +147,18 @@ Task<void> get_content(HttpExchange& ex, ServiceContexts* all) {
     ApiError e(416, "range_not_satisfiable", "requested range is outside the file's " + std::to_string(f->size) + " bytes");
     e.with_header("Content-Range", "bytes */" + std::to_string(f->size));
     co_return co_await respond_api_error(ex, std::move(e));
+  }
+  if (ex.request().method == "HEAD") {
+    // Everything HEAD answers is in the row: the object's bytes are not touched.
+    bool partial = range.kind == RangeKind::partial;
+    uint64_t first = partial ? range.range.first : 0;
+    uint64_t length = partial ? range.range.last.value_or(f->size - 1) - first + 1 : f->size;
+    auto h = content_headers(f->content_type, f->etag.value_or(""), content_disposition(f->name), partial, first, length,
+                             f->size);
+    std::optional<uint64_t> declared = length;
+    auto began = co_await ex.begin(partial ? 206 : 200, std::move(h), declared);
+    if (began.ok()) (void)co_await ex.end();
+    co_return;
   }
   ExchangeSink sink(ex, range.kind == RangeKind::partial, content_disposition(f->name));
   std::optional<ByteRange> r;

@@ -113,7 +113,7 @@ ApiError with_committed(ApiError e, const std::vector<FileRecord>& files) {
 
 Task<void> post_files(HttpExchange& ex, ServiceContexts* all, FormUploadOptions opts) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate_caller(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   std::string_view ct = ex.request().header("content-type");
   if (!starts_with_ci(ct, "multipart/form-data")) {

@@ -99,7 +99,7 @@ Task<void> respond_quota(HttpExchange& ex, ServiceContext& ctx, std::string user
 
 Task<void> get_quota(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate_caller(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_read);
   if (!who) co_return;
   co_await respond_quota(ex, ctx, who->user_id, who->tier);
 }

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "http/http_exchange.h"
 #include "storage/store/object_store.h"
@@ -30,6 +33,14 @@ class RequestBodySource final : public ByteSource {
   UploadPace* pace_ = nullptr;
   std::optional<Error> error_;
 };
+
+// The headers of a content response (200, or 206 with Content-Range when `partial`, for
+// `range_size` bytes from `first` of `total_size`): what GET sends before the bytes and HEAD
+// answers alone.
+std::vector<std::pair<std::string, std::string>> content_headers(const std::string& content_type, const std::string& etag,
+                                                                 const std::string& disposition, bool partial,
+                                                                 uint64_t first, uint64_t range_size,
+                                                                 uint64_t total_size);
 
 // ExchangeSink: writes an object read from the store as the HTTP response (200, or 206 with
 // Content-Range when a range was asked for).

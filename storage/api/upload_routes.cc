@@ -25,16 +25,6 @@ namespace {
 int64_t millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 int64_t seconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
 
-// The caller, or nullopt after answering 401.
-Task<std::optional<Principal>> authenticate(HttpExchange& ex, ServiceContext& ctx) {
-  auto who = co_await ctx.auth->authenticate(ex.request(), static_cast<int64_t>(time(nullptr)));
-  if (who.ok()) co_return std::move(*who);
-  ApiError e(401, "unauthenticated", who.error().message);
-  e.with_header("WWW-Authenticate", "Bearer realm=\"sluice\", error=\"invalid_token\"");
-  co_await respond_api_error(ex, std::move(e));
-  co_return std::nullopt;
-}
-
 // A small JSON body, whole (the route's body limit bounds it).
 Task<Result<std::string>> read_small_body(HttpExchange& ex) {
   std::string out;
@@ -115,7 +105,7 @@ Task<uint32_t> part_number(HttpExchange& ex, const MultipartRecord& rec) {
 
 Task<void> create_upload(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions opts) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   auto body = co_await read_small_body(ex);
   if (!body.ok()) co_return co_await respond_api_error(ex, body_error(body.error()));
@@ -167,7 +157,7 @@ Task<void> create_upload(HttpExchange& ex, ServiceContexts* all, UploadRouteOpti
 
 Task<void> get_upload(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   auto rec = co_await find_session(ex, ctx, *who);
   if (!rec) co_return;
@@ -197,7 +187,7 @@ Task<void> get_upload(HttpExchange& ex, ServiceContexts* all) {
 
 Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions opts) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   auto rec = co_await find_session(ex, ctx, *who);
   if (!rec) co_return;
@@ -261,7 +251,7 @@ Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions o
 
 Task<void> presign_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions opts) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   auto body = co_await read_small_body(ex);
   if (!body.ok()) co_return co_await respond_api_error(ex, body_error(body.error()));
@@ -303,7 +293,7 @@ Task<void> presign_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptio
 
 Task<void> heartbeat(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions opts) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   auto rec = co_await find_session(ex, ctx, *who);
   if (!rec) co_return;
@@ -333,7 +323,7 @@ Task<void> heartbeat(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions 
 
 Task<void> complete(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   auto body = co_await read_small_body(ex);
   if (!body.ok()) co_return co_await respond_api_error(ex, body_error(body.error()));
@@ -357,7 +347,7 @@ Task<void> complete(HttpExchange& ex, ServiceContexts* all) {
 
 Task<void> abort_upload(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
-  auto who = co_await authenticate(ex, ctx);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   auto rec = co_await find_session(ex, ctx, *who);
   if (!rec) co_return;

@@ -1,9 +1,11 @@
-// ApiKeyStore: resolves API keys (sk_<prefix>_<secret>) to their owner from sluice.api_keys,
-// with a per-core cache (prefix -> owner + secret hash; bounded, short TTL, short-lived negative
-// entries for unknown prefixes) so a busy key costs one hash and no round trip. One per core.
+// ApiKeyStore: resolves API keys (sk_<prefix>_<secret>) to their owner and scopes from
+// sluice.api_keys, with a per-core cache (prefix -> owner, scopes, expiry, secret hash; bounded,
+// short TTL, short-lived negative entries for unknown prefixes) so a busy key costs one hash and
+// no round trip. A key's expiry is checked on every use, cached or not. One per core.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -25,7 +27,7 @@ struct ApiKeyStoreOptions {
 struct ApiKeyStoreStats {
   uint64_t hits = 0;
   uint64_t misses = 0;    // looked up in PostgreSQL
-  uint64_t rejected = 0;  // unknown, revoked or wrong secret
+  uint64_t rejected = 0;  // unknown, revoked, expired or wrong secret
   uint64_t evictions = 0;
   uint64_t lookup_errors = 0;
   ApiKeyStoreStats& operator+=(const ApiKeyStoreStats& o) {
@@ -43,9 +45,10 @@ class ApiKeyStore final : public ApiKeyLookup {
   // `background` receives the last_used_at updates; it must be drained before `pg` closes.
   ApiKeyStore(PgPool& pg, TaskGroup& background, ApiKeyStoreOptions opts = {});
 
-  // The key's owner (role user, via_api_key) or Errc::unauthenticated; Errc::unavailable when
-  // the database cannot answer.
-  Task<Result<Principal>> lookup(std::string prefix, std::string secret) override;
+  // The key's owner (role user, via_api_key, the key's scopes) or Errc::unauthenticated (unknown,
+  // revoked, wrong secret, expired at `now_unix`); Errc::unavailable when the database cannot
+  // answer.
+  Task<Result<Principal>> lookup(std::string prefix, std::string secret, int64_t now_unix) override;
 
   // Drops a prefix from this core's cache (after a revocation or creation), and makes any
   // lookup in flight not cache what it read before.
@@ -60,10 +63,12 @@ class ApiKeyStore final : public ApiKeyLookup {
     std::string id;
     std::string owner;
     std::string secret_hash;
-    Deadline expires{};
+    ApiScopes scopes = 0;
+    std::optional<int64_t> key_expires_unix;  // the key's own expiry (wall clock)
+    Deadline expires{};  // of this cache entry
     Deadline next_touch{};
   };
-  Result<Principal> check(Entry& e, const std::string& secret);
+  Result<Principal> check(Entry& e, const std::string& secret, int64_t now_unix);
   void insert(const std::string& prefix, Entry e);
   static Task<void> touch(PgPool* pg, std::string id);
 

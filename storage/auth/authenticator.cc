@@ -15,7 +15,7 @@ Task<Result<Principal>> Authenticator::authenticate(const Request& req, int64_t 
     if (!api_keys_) co_return Error(Errc::unauthenticated, "API keys are not enabled on this server");
     auto parsed = auth::parse_api_key(token);
     if (!parsed.ok()) co_return std::move(parsed).error();
-    co_return co_await api_keys_->lookup(parsed->prefix, parsed->secret);
+    co_return co_await api_keys_->lookup(parsed->prefix, parsed->secret, now_unix);
   }
   auto claims = jwt_.verify(token, now_unix);
   if (!claims.ok()) co_return std::move(claims).error();

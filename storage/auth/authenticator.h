@@ -14,10 +14,11 @@
 
 namespace sluice {
 
-// Resolves an API key to its owner; implemented over PostgreSQL with a per-core cache.
+// Resolves an API key to its owner and scopes; implemented over PostgreSQL with a per-core
+// cache. `now_unix` (wall clock) decides whether a key with an expiry has expired.
 class ApiKeyLookup {
  public:
-  virtual Task<Result<Principal>> lookup(std::string prefix, std::string secret) = 0;
+  virtual Task<Result<Principal>> lookup(std::string prefix, std::string secret, int64_t now_unix) = 0;
 
  protected:
   ~ApiKeyLookup() = default;
@@ -27,7 +28,8 @@ class Authenticator {
  public:
   Authenticator(const auth::JwtVerifier& jwt, ApiKeyLookup* api_keys) : jwt_(jwt), api_keys_(api_keys) {}
 
-  // Errc::unauthenticated with a precise reason when missing or invalid.
+  // Errc::unauthenticated with a precise reason when missing, invalid or expired;
+  // Errc::unavailable when an API key cannot be checked now (never reported as unauthenticated).
   Task<Result<Principal>> authenticate(const Request& req, int64_t now_unix);
 
  private:

@@ -43,7 +43,7 @@ Task<std::string> insert_key(ServiceEnv& env, std::string owner) {
 Task<Result<Principal>> lookup(ApiKeyStore& store, std::string full_key) {
   auto p = auth::parse_api_key(full_key);
   if (!p.ok()) co_return std::move(p).error();
-  co_return co_await store.lookup(p->prefix, p->secret);
+  co_return co_await store.lookup(p->prefix, p->secret, static_cast<int64_t>(time(nullptr)));
 }
 
 TEST(ApiKeyStore, CachedUntilTtlThenRevocationSeen) {

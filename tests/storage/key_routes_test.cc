@@ -35,12 +35,13 @@ Task<CreatedKey> create_key(ServiceEnv& env, std::string token, std::string body
 TEST(KeyRoutes, KeyUploadsAndReadsBack) {
   with_service([](ServiceEnv& env) -> Task<void> {
     std::string alice = env.user("alice");
-    CreatedKey k = co_await create_key(env, token_for(alice), R"({"name":"ci","scopes":["files:write"]})");
+    CreatedKey k =
+        co_await create_key(env, token_for(alice), R"({"name":"ci","scopes":["files:read","files:write"]})");
     EXPECT_EQ(k.status, 201) << k.body;
     EXPECT_TRUE(k.key.starts_with("sk_" + k.prefix + "_")) << k.body;
     EXPECT_EQ(k.key.size(), auth::kApiKeyChars);
     EXPECT_NE(k.body.find("\"name\":\"ci\""), std::string::npos);
-    EXPECT_NE(k.body.find("\"scopes\":[\"files:write\"]"), std::string::npos);
+    EXPECT_NE(k.body.find("\"scopes\":[\"files:read\",\"files:write\"]"), std::string::npos);
     EXPECT_FALSE(json_field(k.body, "createdAt").empty());
     // Only the hash is stored.
     auto parsed = auth::parse_api_key(k.key);
