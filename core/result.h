@@ -38,6 +38,13 @@ struct Error {
   // the values of a failing row, SQL names): what may be said instead. The API answers this and
   // logs `message` with the request id.
   std::string public_message;
+  // Set by the service layer: the machine-readable reason a client can act on
+  // ("quota_exceeded", "name_conflict"...; empty: derived from `code`), a JSON object with what
+  // the client needs (usage, limits; empty if none), and when a retry may succeed (0: not said).
+  // storage/api is the one place that turns them into a status and a JSON error.
+  std::string reason;
+  std::string details_json;
+  int retry_after_s = 0;
 
   Error() = default;
   Error(Errc c, std::string msg, std::string det = {})

@@ -1,5 +1,8 @@
 #include "storage/api/api_error.h"
 
+#include <string>
+#include <string_view>
+
 namespace sluice {
 
 Response ApiError::to_response() const {
@@ -32,9 +35,47 @@ ApiError mapped(const Error& e) {
   return ApiError(500, "internal", e.message);
 }
 
+
+// The one table from the service layer's reasons to HTTP statuses.
+struct ReasonStatus {
+  std::string_view reason;
+  int status;
+};
+constexpr ReasonStatus kReasonStatus[] = {
+    {"invalid_request", 400},         {"invalid_size", 400},
+    {"checksum_mismatch", 400},       {"size_out_of_range", 413},
+    {"not_found", 404},               {"forbidden", 403},
+    {"insufficient_scope", 403},      {"content_length_mismatch", 403},
+    {"name_conflict", 409},           {"conflict", 409},
+    {"part_in_progress", 409},        {"file_too_large", 413},
+    {"unsupported_media_type", 415},  {"quota_exceeded", 507},
+    {"file_limit_exceeded", 507},     {"too_many_uploads", 429},
+    {"server_busy", 503},             {"client_too_slow", 408},
+    {"storage_error", 502},           {"storage_timeout", 504},
+    {"unavailable", 503},
+};
+
+ApiError from_reason(const Error& e) {
+  int status = 0;
+  for (const auto& rs : kReasonStatus) {
+    if (rs.reason == e.reason) status = rs.status;
+  }
+  if (status == 0) {
+    ApiError out = mapped(e);
+    out.code = e.reason;
+    return out.with_details(e.details_json);
+  }
+  ApiError out(status, e.reason, e.message);
+  out.with_details(e.details_json);
+  if (e.retry_after_s > 0) out.with_header("Retry-After", std::to_string(e.retry_after_s));
+  if (status == 503 && e.retry_after_s <= 0) out.with_header("Retry-After", "1");
+  return out;
+}
+
 }  // namespace
 
 ApiError api_error_from(const Error& e) {
+  if (!e.reason.empty()) return from_reason(e);
   if (e.public_message.empty()) return mapped(e);
   Error shown = e;
   shown.message = e.public_message;

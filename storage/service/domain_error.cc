@@ -1,0 +1,71 @@
+#include "storage/service/domain_error.h"
+
+namespace sluice {
+
+namespace {
+
+Errc kind_of(Reason r) {
+  switch (r) {
+    case Reason::invalid_request:
+    case Reason::invalid_size:
+    case Reason::checksum_mismatch: return Errc::invalid_argument;
+    case Reason::not_found: return Errc::not_found;
+    case Reason::forbidden:
+    case Reason::insufficient_scope:
+    case Reason::content_length_mismatch: return Errc::permission_denied;
+    case Reason::name_conflict:
+    case Reason::conflict:
+    case Reason::part_in_progress: return Errc::conflict;
+    case Reason::size_out_of_range:
+    case Reason::file_too_large:
+    case Reason::unsupported_media_type:
+    case Reason::quota_exceeded:
+    case Reason::file_limit_exceeded:
+    case Reason::too_many_uploads: return Errc::limit_exceeded;
+    case Reason::server_busy:
+    case Reason::unavailable: return Errc::unavailable;
+    case Reason::client_too_slow:
+    case Reason::store_timeout: return Errc::timeout;
+    case Reason::store_failed: return Errc::io_error;
+  }
+  return Errc::internal;
+}
+
+}  // namespace
+
+std::string_view reason_name(Reason r) {
+  switch (r) {
+    case Reason::invalid_request: return "invalid_request";
+    case Reason::invalid_size: return "invalid_size";
+    case Reason::size_out_of_range: return "size_out_of_range";
+    case Reason::checksum_mismatch: return "checksum_mismatch";
+    case Reason::not_found: return "not_found";
+    case Reason::forbidden: return "forbidden";
+    case Reason::insufficient_scope: return "insufficient_scope";
+    case Reason::name_conflict: return "name_conflict";
+    case Reason::conflict: return "conflict";
+    case Reason::part_in_progress: return "part_in_progress";
+    case Reason::content_length_mismatch: return "content_length_mismatch";
+    case Reason::file_too_large: return "file_too_large";
+    case Reason::unsupported_media_type: return "unsupported_media_type";
+    case Reason::quota_exceeded: return "quota_exceeded";
+    case Reason::file_limit_exceeded: return "file_limit_exceeded";
+    case Reason::too_many_uploads: return "too_many_uploads";
+    case Reason::server_busy: return "server_busy";
+    case Reason::client_too_slow: return "client_too_slow";
+    case Reason::store_failed: return "storage_error";
+    case Reason::store_timeout: return "storage_timeout";
+    case Reason::unavailable: return "unavailable";
+  }
+  return "internal";
+}
+
+Error domain_error(Reason r, std::string message, std::string details_json, int retry_after_s) {
+  Error e(kind_of(r), std::move(message));
+  e.reason = std::string(reason_name(r));
+  e.details_json = std::move(details_json);
+  e.retry_after_s = retry_after_s;
+  return e;
+}
+
+}  // namespace sluice
