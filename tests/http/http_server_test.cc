@@ -281,6 +281,26 @@ TEST(HttpServer, LimitsAndSmugglingRefused) {
   });
 }
 
+// RFC 9112: no Host, a repeated Host, or an obs-fold line is a malformed request: a JSON 400
+// and the connection closed (all three were answered 200 before).
+TEST(HttpServer, MissingHostRepeatedHostAndObsFoldRefused) {
+  with_server([](Reactor& r, HttpServer& s) -> Task<void> {
+    co_await expect_refused(r, s, "GET /hello HTTP/1.1\r\n\r\n", 400);
+    co_await expect_refused(r, s, "GET /hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400);
+    co_await expect_refused(r, s, "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n", 400);
+    co_await expect_refused(r, s, "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: one\r\n\ttwo\r\n\r\n", 400);
+    // The same requests, well formed, are answered.
+    auto c = co_await client(r, s);
+    (void)co_await c->send("GET /hello HTTP/1.1\r\nHost: x\r\nX-A: one two\r\n\r\n");
+    auto ok = co_await c->read_response();
+    EXPECT_TRUE(ok.ok());
+    if (ok.ok()) {
+      EXPECT_EQ(ok->status, 200);
+    }
+    co_await c->close();
+  });
+}
+
 TEST(HttpServer, NotFoundAndMethodNotAllowed) {
   with_server([](Reactor& r, HttpServer& s) -> Task<void> {
     auto c = co_await client(r, s);
