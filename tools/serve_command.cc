@@ -78,6 +78,15 @@ int run_serve_command(const std::vector<std::string>& args) {
     std::fprintf(stderr, "sluice serve: --listen: %s\n", addr.error().message.c_str());
     return 2;
   }
+  // Signed URLs point at the address this process listens on unless told otherwise.
+  if (cfg->service.public_url.empty()) {
+    cfg->service.public_url = "http://" + addr->to_string();
+    std::string_view host = cfg->listen;
+    if (host.starts_with("0.0.0.0:") || host.starts_with("[::]:"))
+      log_event(LogLevel::warn, "public_url_unset",
+                {{"public_url", cfg->service.public_url},
+                 {"effect", "signed URLs name the wildcard address; set SLUICE_PUBLIC_URL to the address clients use"}});
+  }
   // Every connection is a file descriptor (an upload holds two: client and upstream): use all
   // the descriptors the system allows this process.
   rlimit files{};
