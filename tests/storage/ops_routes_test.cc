@@ -1,9 +1,11 @@
-// End to end: readiness follows the dependencies (200 when PostgreSQL and Redis are up, 503
+// End to end: readiness follows the dependencies (200 when PostgreSQL, Redis and the object
+// store are up, 503
 // naming the one that is down), /metrics reports the upload counters after N uploads, and the
 // admin concurrency view shows an in-flight upload's slot and lease, which DELETE drops.
 #include <gtest/gtest.h>
 
 #include "storage/api/ops_routes.h"
+#include "tests/storage/s3_test_env.h"
 #include "tests/storage/service_harness.h"
 
 namespace sluice {
@@ -75,6 +77,61 @@ TEST(OpsRoutes, NotReadyWithRedisDown) {
         EXPECT_NE(r.body.find("\"postgres\":\"up\""), std::string::npos);
         EXPECT_NE(r.body.find("\"redis\":\"down\""), std::string::npos);
         EXPECT_NE(r.body.find("redis is not reachable"), std::string::npos);
+      },
+      o);
+}
+
+// The local store's tmp/ (where every put starts) gone: not ready, naming the store; back: ready.
+TEST(OpsRoutes, NotReadyWhenTheLocalStoreCannotTakeWrites) {
+  with_service([](ServiceEnv& env) -> Task<void> {
+    RawResponse up = co_await env.request("GET", "/health/ready", "");
+    EXPECT_EQ(up.status, 200) << up.body;
+    EXPECT_NE(up.body.find("\"store\":\"up\""), std::string::npos) << up.body;
+    std::string tmp = env.store_dir + "/tmp";
+    std::filesystem::rename(tmp, env.store_dir + "/tmp-away");
+    RawResponse down = co_await env.request("GET", "/health/ready", "");
+    EXPECT_EQ(down.status, 503) << down.body;
+    EXPECT_NE(down.body.find("not_ready"), std::string::npos);
+    EXPECT_NE(down.body.find("\"store\":\"down\""), std::string::npos) << down.body;
+    EXPECT_NE(down.body.find("the object store is not reachable"), std::string::npos) << down.body;
+    EXPECT_NE(down.body.find("\"postgres\":\"up\""), std::string::npos);
+    EXPECT_EQ(down.header("retry-after"), "1");
+    std::filesystem::rename(env.store_dir + "/tmp-away", tmp);
+    RawResponse again = co_await env.request("GET", "/health/ready", "");
+    EXPECT_EQ(again.status, 200) << again.body;
+    // The probe leaves nothing behind.
+    EXPECT_TRUE(std::filesystem::is_empty(tmp));
+  });
+}
+
+// An S3 bucket that does not exist (a HEAD of it fails): not ready; once it exists: ready.
+TEST(OpsRoutes, NotReadyWhenTheS3BucketIsMissing) {
+  auto moto = testing::moto_url();
+  ASSERT_TRUE(moto.has_value());
+  std::string bucket = "sluice-ready-" + std::to_string(::getpid()) + "-" + std::to_string(::time(nullptr));
+  HarnessOptions o;
+  o.tweak = [moto, bucket](ServiceConfig& c) {
+    c.store = "s3";
+    c.s3_endpoint = *moto;
+    c.s3_bucket = bucket;
+    c.s3_access_key = testing::env_or("AWS_ACCESS_KEY_ID", "testing");
+    c.s3_secret_key = testing::env_or("AWS_SECRET_ACCESS_KEY", "testing");
+  };
+  with_service(
+      [moto, bucket](ServiceEnv& env) -> Task<void> {
+        RawResponse down = co_await env.request("GET", "/health/ready", "");
+        EXPECT_EQ(down.status, 503) << down.body;
+        EXPECT_NE(down.body.find("\"store\":\"down\""), std::string::npos) << down.body;
+        EXPECT_NE(down.body.find("\"redis\":\"up\""), std::string::npos) << down.body;
+        auto s3 = S3Store::create(env.r, testing::test_s3_options(*moto, bucket, "testing", "testing"));
+        EXPECT_TRUE(s3.ok());
+        if (!s3.ok()) co_return;
+        Status made = co_await (*s3)->create_bucket();
+        EXPECT_TRUE(made.ok());
+        co_await (*s3)->shutdown();
+        RawResponse up = co_await env.request("GET", "/health/ready", "");
+        EXPECT_EQ(up.status, 200) << up.body;
+        EXPECT_NE(up.body.find("\"store\":\"up\""), std::string::npos) << up.body;
       },
       o);
 }
