@@ -1,6 +1,5 @@
 // End to end: readiness follows the dependencies (200 when PostgreSQL, Redis and the object
-// store are up, 503
-// naming the one that is down), /metrics reports the upload counters after N uploads, and the
+// store are up, 503 naming the one that is down), /metrics reports the upload counters after N uploads, and the
 // admin concurrency view shows an in-flight upload's slot and lease, which DELETE drops.
 #include <gtest/gtest.h>
 
