@@ -100,6 +100,14 @@ int run_serve_command(const std::vector<std::string>& args) {
     return 1;
   }
   unsigned ncores = cfg->cores ? cfg->cores : available_cores();
+  // Unset, the connection cap keeps clients from taking every descriptor: an upload holds two
+  // (client and upstream), and some are kept for databases, files and the listeners.
+  if (cfg->http.max_connections == 0) {
+    rlimit now{};
+    uint64_t fds = getrlimit(RLIMIT_NOFILE, &now) == 0 && now.rlim_cur != RLIM_INFINITY ? now.rlim_cur : 1u << 20;
+    uint64_t spare = 256 + 16 * ncores;
+    cfg->http.max_connections = fds > spare + 2 * ncores ? (fds - spare) / (2 * ncores) : 1;
+  }
 
   auto service = Service::create(cfg->service, ncores);
   if (!service.ok()) {
@@ -138,6 +146,7 @@ int run_serve_command(const std::vector<std::string>& args) {
       if (re.core() == 0)
         log_event(LogLevel::info, "listening",
                   {{"address", conf->listen}, {"cores", re.cores()}, {"version", kSluiceVersion},
+                   {"max_connections_per_core", conf->http.max_connections},
                    {"io_uring_flags", re.setup_flags()}});
     }(r, svc, &cores, &c, &router, *addr));
     if (r.core() == 0) {

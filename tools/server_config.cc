@@ -155,6 +155,9 @@ std::vector<Option> options() {
          c.listen = std::string(v);
          return Status();
        }},
+      {"max-connections-per-core", "SLUICE_MAX_CONNECTIONS_PER_CORE",
+       "open client connections per core; beyond it 503 and close (default: the fd limit / (2 x cores))",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.http.max_connections, v, 1, 10'000'000); }},
       {"cores", "SLUICE_CORES", "reactor threads, one per core (default: all available)",
        [](ServerConfig& c, std::string_view v) { return set_uint(c.cores, v, 1, 1024); }},
       {"drain-timeout", "SLUICE_DRAIN_TIMEOUT", "how long in-flight requests may finish on SIGTERM (default 30s)",

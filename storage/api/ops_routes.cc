@@ -270,6 +270,10 @@ std::string render_prometheus(const CoreStats& s) {
     counter(out, "sluice_http_responses_5xx_total", "5xx responses sent.", s.http.responses_5xx);
     counter(out, "sluice_http_parse_errors_total", "Requests rejected by the parser.", s.http.parse_errors);
     counter(out, "sluice_http_timeouts_total", "Connections closed on a timeout.", s.http.timeouts);
+    counter(out, "sluice_http_connections_refused_total",
+            "Connections answered 503 and closed: the core had its maximum of open connections.",
+            s.http.connections_refused);
+    gauge(out, "sluice_http_connections_open", "HTTP connections open now.", s.http.connections_open);
   }
   return out;
 }

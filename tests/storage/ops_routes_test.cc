@@ -135,6 +135,46 @@ TEST(OpsRoutes, NotReadyWhenTheS3BucketIsMissing) {
       o);
 }
 
+// Over the per-core connection cap a connection gets 503 and is closed; /metrics counts it and
+// shows the open connections.
+TEST(OpsRoutes, RefusedConnectionsAreCountedInMetrics) {
+  HarnessOptions o;
+  o.server.max_connections = 2;
+  with_service(
+      [](ServiceEnv& env) -> Task<void> {
+        auto held = co_await RawHttpClient::connect(env.r, env.port());
+        auto second = co_await RawHttpClient::connect(env.r, env.port());
+        EXPECT_TRUE(held.ok() && second.ok());
+        if (!held.ok() || !second.ok()) co_return;
+        for (int k = 0; k < 2; ++k) {
+          RawHttpClient* c = k == 0 ? held->get() : second->get();
+          (void)co_await c->send("GET /health/ready HTTP/1.1\r\nHost: t\r\n\r\n");
+          auto ok = co_await c->read_response();
+          EXPECT_TRUE(ok.ok() && ok->status == 200);
+        }
+        auto over = co_await RawHttpClient::connect(env.r, env.port());
+        EXPECT_TRUE(over.ok());
+        if (!over.ok()) co_return;
+        auto refused = co_await (*over)->read_response();
+        EXPECT_TRUE(refused.ok());
+        if (refused.ok()) {
+          EXPECT_EQ(refused->status, 503);
+          EXPECT_EQ(refused->header("retry-after"), "1");
+          EXPECT_NE(refused->body.find("too_many_connections"), std::string::npos);
+        }
+        co_await (*over)->close();
+        co_await (*second)->close();
+        for (int i = 0; i < 200 && env.server->stats().connections_open > 1; ++i)
+          co_await SleepUntil(env.r, deadline_after(5ms));
+        RawResponse m = co_await env.request("GET", "/metrics", "");
+        EXPECT_EQ(m.status, 200);
+        EXPECT_EQ(metric(m.body, "sluice_http_connections_refused_total"), 1);
+        EXPECT_EQ(metric(m.body, "sluice_http_connections_open"), 2);  // `held` and this one
+        co_await (*held)->close();
+      },
+      o);
+}
+
 TEST(OpsRoutes, MetricsCountUploads) {
   with_service([](ServiceEnv& env) -> Task<void> {
     RawResponse before = co_await env.request("GET", "/metrics", "");
