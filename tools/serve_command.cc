@@ -100,13 +100,15 @@ int run_serve_command(const std::vector<std::string>& args) {
     return 1;
   }
   unsigned ncores = cfg->cores ? cfg->cores : available_cores();
-  // Unset, the connection cap keeps clients from taking every descriptor: an upload holds two
-  // (client and upstream), and some are kept for databases, files and the listeners.
+  // Unset, the connection cap keeps clients from taking every descriptor: each core's share of
+  // the fd limit, less what its uploads in flight hold besides their client connection (an
+  // upstream connection or a staged file per upload slot) and a reserve for databases and files.
   if (cfg->http.max_connections == 0) {
     rlimit now{};
     uint64_t fds = getrlimit(RLIMIT_NOFILE, &now) == 0 && now.rlim_cur != RLIM_INFINITY ? now.rlim_cur : 1u << 20;
-    uint64_t spare = 256 + 16 * ncores;
-    cfg->http.max_connections = fds > spare + 2 * ncores ? (fds - spare) / (2 * ncores) : 1;
+    uint64_t per_core = fds > 256 ? (fds - 256) / ncores : 0;
+    uint64_t held_by_uploads = uint64_t{cfg->service.slots_per_core} + 32;
+    cfg->http.max_connections = per_core > held_by_uploads + 64 ? per_core - held_by_uploads : 64;
   }
 
   auto service = Service::create(cfg->service, ncores);

@@ -156,7 +156,7 @@ std::vector<Option> options() {
          return Status();
        }},
       {"max-connections-per-core", "SLUICE_MAX_CONNECTIONS_PER_CORE",
-       "open client connections per core; beyond it 503 and close (default: the fd limit / (2 x cores))",
+       "open client connections per core; beyond it 503 and close (default: the fd limit / cores, less what upload slots hold)",
        [](ServerConfig& c, std::string_view v) { return set_uint(c.http.max_connections, v, 1, 10'000'000); }},
       {"cores", "SLUICE_CORES", "reactor threads, one per core (default: all available)",
        [](ServerConfig& c, std::string_view v) { return set_uint(c.cores, v, 1, 1024); }},
