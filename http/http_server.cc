@@ -1,7 +1,10 @@
 #include "http/http_server.h"
 
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <ctime>
 
 #include "core/log.h"
@@ -16,6 +19,8 @@ HttpServerStats& HttpServerStats::operator+=(const HttpServerStats& o) {
   responses_5xx += o.responses_5xx;
   parse_errors += o.parse_errors;
   timeouts += o.timeouts;
+  connections_refused += o.connections_refused;
+  connections_open += o.connections_open;
   return *this;
 }
 
@@ -32,16 +37,45 @@ Status HttpServer::listen(const SocketAddress& addr) {
   if (!l.ok()) return std::move(l).error();
   listener_ = std::move(*l);
   listener_->start([this](int fd) {
+    if (options_.max_connections > 0 && stats_.connections_open >= options_.max_connections) {
+      refuse(fd);
+      return;
+    }
     ++stats_.connections_accepted;
+    ++stats_.connections_open;
     spawn(serve(fd), &group_);
   });
   return Status();
 }
 
 Task<void> HttpServer::serve(int fd) {
+  struct OpenCount {
+    uint64_t& open;
+    ~OpenCount() { --open; }
+  } counted{stats_.connections_open};
   ServerConnection c(*this, std::make_unique<TcpStream>(r_, fd));
   connections_.push_back(c);
   co_await c.run();
+}
+
+void HttpServer::refuse(int fd) {
+  ++stats_.connections_refused;
+  static constexpr std::string_view kBody =
+      "{\"error\":{\"code\":\"too_many_connections\",\"message\":\"this server has as many connections as it "
+      "takes; retry shortly\"}}";
+  char id[32];
+  std::snprintf(id, sizeof id, "%08x-%u-%llx", request_id_prefix_, r_.core(),
+                static_cast<unsigned long long>(next_request_number()));
+  std::string out = "HTTP/1.1 503 Service Unavailable\r\nDate: " + http_date() +
+                    "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(kBody.size()) +
+                    "\r\nRetry-After: 1\r\nConnection: close\r\nX-Request-Id: " + id + "\r\n\r\n";
+  out += kBody;
+  // A new socket's send buffer is empty, so these few hundred bytes go in one non-blocking
+  // call; if not, the client simply sees the connection closed. The request is never read:
+  // refusing must cost less than serving.
+  (void)::send(fd, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  ::shutdown(fd, SHUT_WR);
+  ::close(fd);
 }
 
 Task<void> HttpServer::drain(Duration timeout) {

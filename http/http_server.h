@@ -27,6 +27,8 @@ struct HttpServerStats {
   uint64_t responses_5xx = 0;
   uint64_t parse_errors = 0;
   uint64_t timeouts = 0;
+  uint64_t connections_refused = 0;  // over ServerOptions::max_connections: 503 and closed
+  uint64_t connections_open = 0;     // a gauge: connections being served now
   HttpServerStats& operator+=(const HttpServerStats& o);
 };
 
@@ -57,6 +59,8 @@ class HttpServer {
  private:
   friend class ServerConnection;
   Task<void> serve(int fd);
+  // Answers a connection over the cap: one non-blocking send of a fixed 503, then close.
+  void refuse(int fd);
 
   Reactor& r_;
   const Router& router_;

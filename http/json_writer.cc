@@ -4,43 +4,12 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/utf8.h"
+
 namespace sluice::http {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// Measures the UTF-8 sequence at p (p[0] >= 0x80) per Unicode table 3-7. Returns true and its
-// length if well formed; otherwise false and the length of the maximal ill-formed subpart, which
-// becomes one U+FFFD (the Unicode-recommended replacement granularity).
-bool utf8_sequence(const unsigned char* p, std::size_t n, std::size_t& length) {
-  unsigned char c = p[0];
-  std::size_t need;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    need = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    need = 3;
-    if (c == 0xE0) lo = 0xA0;  // no overlongs
-    if (c == 0xED) hi = 0x9F;  // no surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 4;
-    if (c == 0xF0) lo = 0x90;  // no overlongs
-    if (c == 0xF4) hi = 0x8F;  // nothing past U+10FFFF
-  } else {
-    length = 1;
-    return false;
-  }
-  length = 1;
-  for (; length < need; ++length) {
-    if (length >= n) return false;
-    unsigned char b = p[length];
-    if (b < lo || b > hi) return false;
-    lo = 0x80;
-    hi = 0xBF;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -58,14 +27,13 @@ void JsonWriter::append_string(std::string& out, std::string_view value) {
       continue;
     }
     if (c >= 0x80) {
-      std::size_t length = 0;
-      if (utf8_sequence(p + i, n - i, length)) {
-        i += length;
-        continue;
-      }
-      out.append(value.data() + run, i - run);
+      // Ill-formed: the maximal ill-formed subpart becomes one U+FFFD (the Unicode-recommended
+      // replacement granularity).
+      std::size_t start = i;
+      char32_t cp;
+      if (utf8_next(value, i, cp)) continue;
+      out.append(value.data() + run, start - run);
       out.append(kReplacement);
-      i += length;
       run = i;
       continue;
     }

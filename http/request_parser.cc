@@ -3,6 +3,7 @@
 #include <llhttp.h>
 
 #include <charconv>
+#include <cstring>
 
 namespace sluice {
 
@@ -23,7 +24,33 @@ struct RequestParser::Impl {
   int error_status = 0;
   std::string error_message;
   size_t content_length_headers = 0;
+  size_t host_headers = 0;
   std::string transfer_encoding;
+  // The last head byte seen was a LF: a SP or HTAB next starts a continuation line
+  // (obs-fold), which llhttp 8 accepts silently and RFC 9112 §5.2 lets a server refuse. We
+  // refuse it: parsers disagree on folded lines, which makes them a smuggling vector.
+  bool head_line_start = false;
+
+  // Looks for obs-fold in head bytes llhttp has consumed; the state carries across inputs.
+  bool has_obs_fold(std::span<const char> head) {
+    const char* p = head.data();
+    const char* end = p + head.size();
+    if (p != end && head_line_start && (*p == ' ' || *p == '\t')) return true;
+    while (p != end) {
+      const char* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      if (lf == nullptr) {
+        head_line_start = false;
+        return false;
+      }
+      p = lf + 1;
+      if (p == end) {
+        head_line_start = true;
+        return false;
+      }
+      if (*p == ' ' || *p == '\t') return true;
+    }
+    return false;
+  }
 
   int fail(int status, std::string msg) {
     error_status = status;
@@ -38,6 +65,7 @@ struct RequestParser::Impl {
     if (request.headers.size() >= limits.max_headers)
       return fail(431, "more than " + std::to_string(limits.max_headers) + " request headers");
     if (iequals(field, "content-length")) ++content_length_headers;
+    if (iequals(field, "host")) ++host_headers;
     if (iequals(field, "transfer-encoding")) {
       if (!transfer_encoding.empty()) transfer_encoding += ",";
       transfer_encoding += value;
@@ -56,6 +84,7 @@ struct RequestParser::Impl {
     s.in_message = true;
     s.url_bytes = 0;
     s.content_length_headers = 0;
+    s.host_headers = 0;
     s.transfer_encoding.clear();
     s.field.clear();
     s.value.clear();
@@ -100,6 +129,10 @@ struct RequestParser::Impl {
     }
     if (s.content_length_headers > 1)
       return s.fail(400, "more than one Content-Length header");
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host, or with more than one, is answered 400.
+    if (s.host_headers > 1) return s.fail(400, "more than one Host header");
+    if (s.host_headers == 0 && p->http_major == 1 && p->http_minor >= 1)
+      return s.fail(400, "HTTP/1.1 request without a Host header");
     if ((p->flags & F_CONTENT_LENGTH) != 0 && !r.chunked) r.content_length = p->content_length;
     std::string_view expect = r.header("expect");
     if (!expect.empty()) {
@@ -172,6 +205,14 @@ RequestParser::Step RequestParser::feed(std::span<const char> data) {
     return step;
   }
   if (was_head) {
+    // On head_complete the consumed bytes end exactly at the head's last LF.
+    if (s.has_obs_fold(data.first(step.consumed))) {
+      s.error_status = 400;
+      s.error_message = "malformed request: obsolete line folding (a header line starts with a space or tab)";
+      step.event = Event::error;
+      return step;
+    }
+    if (s.pending == Event::head_complete) s.head_line_start = false;
     s.head_bytes += step.consumed;
     if (s.head_bytes > s.limits.max_head_bytes && (s.in_head || s.pending == Event::head_complete)) {
       s.error_status = 431;

@@ -17,6 +17,9 @@ struct ServerOptions {
   Duration send_timeout = std::chrono::seconds(30);       // a send that makes no progress
   unsigned recv_window = 4;                               // buffers queued before backpressure
   uint64_t lingering_close_bytes = 1 << 20;               // unread body drained before close
+  // Open connections this core serves at once; beyond it a new connection gets a short 503
+  // (Retry-After) and is closed unread. 0: no cap (the fd limit is the only one).
+  uint64_t max_connections = 0;
 };
 
 }  // namespace sluice

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <openssl/rand.h>
+
 #include "core/log.h"
 #include "storage/api/file_routes.h"
 #include "storage/api/local_object_routes.h"
@@ -79,7 +81,26 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
     ss << in.rdbuf();
     if (auto st = s->jwt_.add_jwks(ss.str()); !st.ok()) return st.error();
   }
-  if (c.url_secret.empty()) c.url_secret = c.jwt_secret;
+  if (c.store == "local") {
+    // The URL-signing key is its own secret: a URL signature must never be a JWT-secret oracle,
+    // and rotating one must not invalidate the other.
+    if (c.url_secret.empty()) {
+      unsigned char key[32];
+      if (RAND_bytes(key, sizeof key) != 1) return Error(Errc::internal, "no randomness for the URL-signing secret");
+      static constexpr char kHex[] = "0123456789abcdef";
+      for (unsigned char b : key) {
+        c.url_secret += kHex[b >> 4];
+        c.url_secret += kHex[b & 15];
+      }
+      log_event(LogLevel::warn, "url_secret_generated",
+                {{"effect", "SLUICE_URL_SECRET is not set: signed URLs of the local store use a random key of this "
+                            "process; they will not survive a restart or work on another instance"}});
+    } else if (c.url_secret.size() < 32) {
+      return Error(Errc::invalid_argument, "SLUICE_URL_SECRET must be at least 32 bytes");
+    } else if (c.url_secret == c.jwt_secret) {
+      return Error(Errc::invalid_argument, "SLUICE_URL_SECRET must differ from SLUICE_JWT_SECRET");
+    }
+  }
   if (c.store != "local" && c.store != "s3")
     return Error(Errc::invalid_argument, "SLUICE_STORE must be local or s3, got '" + c.store + "'");
   if (c.store == "s3") {

@@ -32,8 +32,12 @@ struct ServiceConfig {
   // file descriptors (clients + upstream must fit RLIMIT_NOFILE); uploads beyond it wait.
   unsigned s3_max_connections = 1024;  // https endpoints: extra CA bundle (default: the system's)
 
-  std::string public_url = "http://127.0.0.1:8080";  // base of locally signed URLs
-  std::string url_secret;                            // HMAC key for local URLs (default: JWT secret)
+  // Base of locally signed URLs. Empty: path-only URLs; `sluice serve` sets it to
+  // http://<listen address> when SLUICE_PUBLIC_URL is not set.
+  std::string public_url;
+  // HMAC key of local-store signed URLs, never the JWT secret. Empty: a random key per process
+  // (URLs then die with the process and do not work across instances).
+  std::string url_secret;
 
   std::string jwt_secret;
   std::string jwks_file;

@@ -78,6 +78,15 @@ int run_serve_command(const std::vector<std::string>& args) {
     std::fprintf(stderr, "sluice serve: --listen: %s\n", addr.error().message.c_str());
     return 2;
   }
+  // Signed URLs point at the address this process listens on unless told otherwise.
+  if (cfg->service.public_url.empty()) {
+    cfg->service.public_url = "http://" + addr->to_string();
+    std::string_view host = cfg->listen;
+    if (host.starts_with("0.0.0.0:") || host.starts_with("[::]:"))
+      log_event(LogLevel::warn, "public_url_unset",
+                {{"public_url", cfg->service.public_url},
+                 {"effect", "signed URLs name the wildcard address; set SLUICE_PUBLIC_URL to the address clients use"}});
+  }
   // Every connection is a file descriptor (an upload holds two: client and upstream): use all
   // the descriptors the system allows this process.
   rlimit files{};
@@ -91,6 +100,16 @@ int run_serve_command(const std::vector<std::string>& args) {
     return 1;
   }
   unsigned ncores = cfg->cores ? cfg->cores : available_cores();
+  // Unset, the connection cap keeps clients from taking every descriptor: each core's share of
+  // the fd limit, less what its uploads in flight hold besides their client connection (an
+  // upstream connection or a staged file per upload slot) and a reserve for databases and files.
+  if (cfg->http.max_connections == 0) {
+    rlimit now{};
+    uint64_t fds = getrlimit(RLIMIT_NOFILE, &now) == 0 && now.rlim_cur != RLIM_INFINITY ? now.rlim_cur : 1u << 20;
+    uint64_t per_core = fds > 256 ? (fds - 256) / ncores : 0;
+    uint64_t held_by_uploads = uint64_t{cfg->service.slots_per_core} + 32;
+    cfg->http.max_connections = per_core > held_by_uploads + 64 ? per_core - held_by_uploads : 64;
+  }
 
   auto service = Service::create(cfg->service, ncores);
   if (!service.ok()) {
@@ -129,6 +148,7 @@ int run_serve_command(const std::vector<std::string>& args) {
       if (re.core() == 0)
         log_event(LogLevel::info, "listening",
                   {{"address", conf->listen}, {"cores", re.cores()}, {"version", kSluiceVersion},
+                   {"max_connections_per_core", conf->http.max_connections},
                    {"io_uring_flags", re.setup_flags()}});
     }(r, svc, &cores, &c, &router, *addr));
     if (r.core() == 0) {

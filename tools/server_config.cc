@@ -119,9 +119,9 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_uint(c.service.s3_max_connections, v, 1, 1000000); }},
       {"s3-ca-file", "SLUICE_S3_CA_FILE", "CA bundle for an https S3 endpoint (default: the system store)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_ca_file, v); }},
-      {"public-url", "SLUICE_PUBLIC_URL", "base URL clients reach this service at (for signed URLs)",
+      {"public-url", "SLUICE_PUBLIC_URL", "base URL clients reach this service at, for signed URLs (default: http://<listen address>)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.public_url, v); }},
-      {"url-secret", "SLUICE_URL_SECRET", "HMAC key of locally signed URLs (default: the JWT secret)",
+      {"url-secret", "SLUICE_URL_SECRET", "HMAC key (>= 32 bytes) of local-store signed URLs (default: random per process)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.url_secret, v); }},
       {"jwt-secret", "SLUICE_JWT_SECRET", "HS256 secret (>= 32 bytes)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.jwt_secret, v); }},
@@ -163,6 +163,9 @@ std::vector<Option> options() {
          c.listen = std::string(v);
          return Status();
        }},
+      {"max-connections-per-core", "SLUICE_MAX_CONNECTIONS_PER_CORE",
+       "open client connections per core; beyond it 503 and close (default: the fd limit / cores, less what upload slots hold)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.http.max_connections, v, 1, 10'000'000); }},
       {"cores", "SLUICE_CORES", "reactor threads, one per core (default: all available)",
        [](ServerConfig& c, std::string_view v) { return set_uint(c.cores, v, 1, 1024); }},
       {"drain-timeout", "SLUICE_DRAIN_TIMEOUT", "how long in-flight requests may finish on SIGTERM (default 30s)",

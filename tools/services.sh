@@ -79,15 +79,31 @@ sluice_require_moto() {
     "pip install 'moto[server]'  (then make sure moto_server is on PATH)"
 }
 
-# sluice_build <build dir> <build type> [extra cmake args...]
+# sluice_build <build dir> <build type> [--target <name>]... [extra cmake args...]
+# Without --target everything is built (tests and benchmarks included); `--target sluice`
+# builds only the server and what it links.
 sluice_build() {
   local dir=$1 type=$2
   shift 2
-  sluice_log "configuring $dir ($type${*:+ $*})"
-  sluice_run_step cmake -S "$SLUICE_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" \
+  local -a configure_args=() targets=()
+  while (($#)); do
+    if [[ $1 == --target ]]; then
+      (($# >= 2)) || sluice_die "sluice_build: --target needs a target name"
+      targets+=("$2")
+      shift 2
+    else
+      configure_args+=("$1")
+      shift
+    fi
+  done
+  sluice_log "configuring $dir ($type${configure_args[*]:+ ${configure_args[*]}})"
+  sluice_run_step cmake -S "$SLUICE_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "${configure_args[@]}" \
     || sluice_die "cmake configure failed in $dir"
-  sluice_log "building $dir with $(nproc) jobs"
-  sluice_run_step cmake --build "$dir" -j"$(nproc)" || sluice_die "build failed in $dir"
+  local -a target_args=()
+  local t
+  for t in "${targets[@]}"; do target_args+=(--target "$t"); done
+  sluice_log "building $dir${targets[*]:+ (${targets[*]})} with $(nproc) jobs"
+  sluice_run_step cmake --build "$dir" -j"$(nproc)" "${target_args[@]}" || sluice_die "build failed in $dir"
 }
 
 # Runs a long step (build, tests, server) in its own session and waits for it. Ctrl-C or

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/utf8.h"
 #include "storage/files/path_rules.h"
 
 namespace sluice {
@@ -26,7 +27,7 @@ bool has_control(std::string_view s) {
 }  // namespace
 
 std::optional<std::string> metadata_problem(std::string_view json) {
-  if (!simdjson::validate_utf8(json.data(), json.size())) return "metadata is not valid UTF-8";
+  if (!valid_utf8(json)) return "metadata is not valid UTF-8";
   // jsonb cannot hold a NUL character (its text type has none).
   if (json.find("\\u0000") != std::string_view::npos) return "metadata must not contain \\u0000";
   simdjson::dom::parser parser;
@@ -48,7 +49,7 @@ std::optional<ApiError> FormFields::add_tags(std::string_view value) {
     tags_.clear();
     tags_taken_ = false;
   }
-  if (!simdjson::validate_utf8(value.data(), value.size()))
+  if (!valid_utf8(value))
     return ApiError(400, "invalid_tags", "tags must be valid UTF-8");
   while (!value.empty()) {
     size_t comma = value.find(',');

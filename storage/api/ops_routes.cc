@@ -3,6 +3,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "core/log.h"
 #include "db/redis_client.h"
 #include "http/json_writer.h"
 #include "storage/api/caller_auth.h"
@@ -23,18 +24,33 @@ redis.call('DEL', KEYS[1])
 return n
 )lua";
 
+// How long /health/ready waits for the object store: a load balancer's probe must get an
+// answer well within its own timeout.
+constexpr Duration kStoreProbeDeadline = std::chrono::seconds(2);
+
 Task<void> ready(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
   // Without a database configured the process only serves /health: nothing to wait for.
   bool pg_up = !ctx.pg || ctx.pg->ready_connections() > 0;
   bool redis_up = !ctx.redis || ctx.redis->ready_connections() > 0;
+  bool store_up = true;
+  if (ctx.store) {
+    Deadline d = deadline_after(kStoreProbeDeadline);
+    Status probed = co_await ctx.store->probe(d);
+    store_up = probed.ok();
+    // The reason goes to the log, not to an unauthenticated caller.
+    if (!store_up)
+      log_event(LogLevel::warn, "store_not_ready",
+                {{"core", ex.reactor().core()}, {"error", probed.error().message}});
+  }
   std::string checks;
   http::JsonWriter cw(checks);
   cw.begin_object();
   cw.key("postgres").string(!ctx.pg ? "not_configured" : pg_up ? "up" : "down");
   cw.key("redis").string(!ctx.redis ? "not_configured" : redis_up ? "up" : "down");
+  cw.key("store").string(!ctx.store ? "not_configured" : store_up ? "up" : "down");
   cw.end_object();
-  if (pg_up && redis_up) {
+  if (pg_up && redis_up && store_up) {
     std::string out;
     http::JsonWriter w(out);
     w.begin_object();
@@ -45,7 +61,17 @@ Task<void> ready(HttpExchange& ex, ServiceContexts* all) {
     (void)co_await ex.respond(Response::json(200, std::move(out)));
     co_return;
   }
-  std::string down = !pg_up && !redis_up ? "postgres and redis are" : !pg_up ? "postgres is" : "redis is";
+  std::string down;
+  int failed = 0;
+  auto add = [&down, &failed](bool up, const char* name) {
+    if (up) return;
+    if (failed++ > 0) down += " and ";
+    down += name;
+  };
+  add(pg_up, "postgres");
+  add(redis_up, "redis");
+  add(store_up, "the object store");
+  down += failed > 1 ? " are" : " is";
   ApiError e(503, "not_ready", down + " not reachable from core " + std::to_string(ex.reactor().core()));
   e.with_details("{\"checks\":" + checks + "}").with_header("Retry-After", "1");
   co_await respond_api_error(ex, std::move(e));
@@ -244,6 +270,10 @@ std::string render_prometheus(const CoreStats& s) {
     counter(out, "sluice_http_responses_5xx_total", "5xx responses sent.", s.http.responses_5xx);
     counter(out, "sluice_http_parse_errors_total", "Requests rejected by the parser.", s.http.parse_errors);
     counter(out, "sluice_http_timeouts_total", "Connections closed on a timeout.", s.http.timeouts);
+    counter(out, "sluice_http_connections_refused_total",
+            "Connections answered 503 and closed: the core had its maximum of open connections.",
+            s.http.connections_refused);
+    gauge(out, "sluice_http_connections_open", "HTTP connections open now.", s.http.connections_open);
   }
   return out;
 }

@@ -1,33 +1,35 @@
 #include "storage/files/path_rules.h"
 
+#include <cstdio>
+
+#include "core/utf8.h"
+
 namespace sluice {
 
 namespace {
 
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    if (n == 2 && c < 0xC2) return false;  // overlong
-    i += n;
-  }
-  return true;
-}
-
 Status check_segment(std::string_view seg, std::string_view what) {
   if (seg == "." || seg == "..")
     return Error(Errc::invalid_argument, std::string(what) + " must not contain '.' or '..' segments");
-  for (unsigned char c : seg) {
+  size_t i = 0;
+  while (i < seg.size()) {
+    char32_t c;
+    if (!utf8_next(seg, i, c))
+      return Error(Errc::invalid_argument,
+                   std::string(what) + " must be valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF)");
     if (c == 0) return Error(Errc::invalid_argument, std::string(what) + " must not contain NUL bytes");
-    if (c < 0x20 || c == 0x7F)
+    if (is_control_char(c))
       return Error(Errc::invalid_argument, std::string(what) + " must not contain control characters");
+    // Bidi overrides, zero-width and other invisible characters make a name look like another
+    // ("invoice\u202Efdp.exe" displays as "invoiceexe.pdf").
+    if (is_format_char(c)) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(c));
+      return Error(Errc::invalid_argument,
+                   std::string(what) + " must not contain invisible format characters (" + hex + ")");
+    }
     if (c == '\\') return Error(Errc::invalid_argument, std::string(what) + " must not contain backslashes");
   }
-  if (!valid_utf8(seg)) return Error(Errc::invalid_argument, std::string(what) + " must be valid UTF-8");
   return Status();
 }
 

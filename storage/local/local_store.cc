@@ -297,6 +297,21 @@ Status walk(int root_fd, const std::string& dir, const std::string& key_prefix, 
 
 }  // namespace
 
+Task<Status> LocalStore::probe(Deadline) {
+  // What every put does first: a new file in tmp/ (same filesystem as objects/), written.
+  std::string path = temp_path(".probe");
+  auto file = co_await UringFile::open(reactor_, root_fd_, path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (!file) co_return std::move(file).error();
+  static constexpr char kByte[1] = {'p'};
+  Status wrote = co_await file->write_all(std::span<const char>(kByte, 1), 0);
+  Status closed = co_await file->close();
+  int removed = co_await root_.unlink(path);
+  if (!wrote.ok()) co_return wrote;
+  if (!closed.ok()) co_return closed;
+  if (removed < 0) co_return errno_error("unlink " + path, removed);
+  co_return Status();
+}
+
 Task<Result<std::vector<std::string>>> LocalStore::list(std::string prefix) {
   std::vector<std::string> keys;
   auto start = prefix_start(prefix);

@@ -67,6 +67,7 @@ class LocalStore final : public ObjectStore {
   Task<Status> remove(std::string key) override;
   // Ops-only (janitor, tests): walks the tree below the prefix with blocking getdents64. Sorted.
   Task<Result<std::vector<std::string>>> list(std::string prefix) override;
+  Task<Status> probe(Deadline deadline) override;
 
   Result<PresignedUrl> presign(PresignMethod method, const std::string& key, const std::string& upload_id,
                                int part_number, int64_t expires_seconds, int64_t now_unix,

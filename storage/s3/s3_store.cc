@@ -575,6 +575,16 @@ Task<Result<ObjectInfo>> S3Store::head(std::string key) {
   co_return info;
 }
 
+Task<Status> S3Store::probe(Deadline deadline) {
+  Call call;
+  call.method = "HEAD";  // the bucket: exists, and these credentials may use it
+  call.idempotent = true;
+  auto ex = co_await perform(call, deadline);
+  if (!ex) co_return std::move(ex).error();
+  if (auto st = co_await ex->conn->drain_body(0, deadline); !st) co_return std::move(st).error();
+  co_return Status();
+}
+
 Task<Status> S3Store::remove(std::string key) {
   Call call;
   call.method = "DELETE";

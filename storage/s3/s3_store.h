@@ -71,6 +71,7 @@ class S3Store final : public ObjectStore {
   Task<Result<ObjectInfo>> head(std::string key) override;
   Task<Status> remove(std::string key) override;
   Task<Result<std::vector<std::string>>> list(std::string prefix) override;
+  Task<Status> probe(Deadline deadline) override;
   Result<PresignedUrl> presign(PresignMethod method, const std::string& key, const std::string& upload_id,
                                int part_number, int64_t expires_seconds, int64_t now_unix,
                                std::optional<uint64_t> content_length = std::nullopt) override;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 #include "core/task.h"
 
@@ -112,6 +113,11 @@ class ObjectStore {
   // Deleting a missing key succeeds (as in S3).
   virtual Task<Status> remove(std::string key) = 0;
   virtual Task<Result<std::vector<std::string>>> list(std::string prefix) = 0;
+
+  // A cheap check that the store can take writes now, for /health/ready: S3 a HEAD of the
+  // bucket within `deadline`; the local store creates, writes and removes a file in its tmp/
+  // (io_uring ops, never blocking the reactor; local disk I/O has no deadline).
+  virtual Task<Status> probe(Deadline deadline) = 0;
 
   // Releases what the store keeps open (pooled connections, work in flight); awaited before the
   // store is destroyed. The default has nothing to release.

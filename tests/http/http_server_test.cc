@@ -281,6 +281,77 @@ TEST(HttpServer, LimitsAndSmugglingRefused) {
   });
 }
 
+// RFC 9112: no Host, a repeated Host, or an obs-fold line is a malformed request: a JSON 400
+// and the connection closed (all three were answered 200 before).
+TEST(HttpServer, MissingHostRepeatedHostAndObsFoldRefused) {
+  with_server([](Reactor& r, HttpServer& s) -> Task<void> {
+    co_await expect_refused(r, s, "GET /hello HTTP/1.1\r\n\r\n", 400);
+    co_await expect_refused(r, s, "GET /hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400);
+    co_await expect_refused(r, s, "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n", 400);
+    co_await expect_refused(r, s, "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: one\r\n\ttwo\r\n\r\n", 400);
+    // The same requests, well formed, are answered.
+    auto c = co_await client(r, s);
+    (void)co_await c->send("GET /hello HTTP/1.1\r\nHost: x\r\nX-A: one two\r\n\r\n");
+    auto ok = co_await c->read_response();
+    EXPECT_TRUE(ok.ok());
+    if (ok.ok()) {
+      EXPECT_EQ(ok->status, 200);
+    }
+    co_await c->close();
+  });
+}
+
+// ServerOptions::max_connections: a connection beyond the cap gets a JSON 503 with
+// Retry-After and is closed without its request being read; freed room is usable again.
+TEST(HttpServer, ConnectionsBeyondTheCapGet503AndClose) {
+  ServerOptions o = patient_options();
+  o.max_connections = 2;
+  with_server(
+      [](Reactor& r, HttpServer& s) -> Task<void> {
+        auto a = co_await client(r, s);
+        auto b = co_await client(r, s);
+        for (int k = 0; k < 2; ++k) {
+          RawHttpClient* c = k == 0 ? a.get() : b.get();
+          (void)co_await c->send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+          auto ok = co_await c->read_response();
+          EXPECT_TRUE(ok.ok() && ok->status == 200);
+        }
+        EXPECT_EQ(s.stats().connections_open, 2u);
+        // One that waits for the answer, one that has already sent its request.
+        for (int k = 0; k < 2; ++k) {
+          bool sends_first = k == 1;
+          auto c = co_await client(r, s);
+          if (sends_first) (void)co_await c->send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+          auto refused = co_await c->read_response();
+          EXPECT_TRUE(refused.ok()) << sends_first;
+          if (refused.ok()) {
+            EXPECT_EQ(refused->status, 503);
+            EXPECT_EQ(refused->header("retry-after"), "1");
+            EXPECT_EQ(refused->header("content-type"), "application/json");
+            EXPECT_EQ(refused->header("connection"), "close");
+            EXPECT_FALSE(refused->header("x-request-id").empty());
+            EXPECT_NE(refused->body.find("\"too_many_connections\""), std::string::npos);
+          }
+          EXPECT_TRUE(co_await c->wait_closed());
+          co_await c->close();
+        }
+        EXPECT_EQ(s.stats().connections_refused, 2u);
+        EXPECT_EQ(s.stats().connections_accepted, 2u);
+        // Room again once one closes.
+        co_await a->close();
+        for (int i = 0; i < 200 && s.stats().connections_open > 1; ++i)
+          co_await SleepUntil(r, deadline_after(5ms));
+        EXPECT_EQ(s.stats().connections_open, 1u);
+        auto d = co_await client(r, s);
+        (void)co_await d->send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto ok = co_await d->read_response();
+        EXPECT_TRUE(ok.ok() && ok->status == 200);
+        co_await d->close();
+        co_await b->close();
+      },
+      o);
+}
+
 TEST(HttpServer, NotFoundAndMethodNotAllowed) {
   with_server([](Reactor& r, HttpServer& s) -> Task<void> {
     auto c = co_await client(r, s);

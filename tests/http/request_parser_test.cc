@@ -49,7 +49,7 @@ Parsed parse_in_pieces(const std::string& input, const std::vector<size_t>& size
 
 const std::string kPipeline =
     "PUT /v1/files/content?path=%2Fdocs&name=a+b.pdf HTTP/1.1\r\nHost: s\r\nContent-Length: 11\r\n"
-    "Content-Type: application/pdf\r\n\r\nhello world"
+    "Content-Type: application/pdf; note=\"a  b\t c\"\r\nX-Spaces: one two  three\r\n\r\nhello world"
     "POST /v1/files HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n"
     "GET /health HTTP/1.1\r\nHost: s\r\n\r\n";
 
@@ -96,21 +96,57 @@ TEST(RequestParser, MalformedInputsGiveStatuses) {
     std::string input;
     int status;
   } cases[] = {
-      {"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
-      {"GET / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
-      {"GET / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", 400},
-      {"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
-      {"GET / HTTP/1.1\r\nExpect: something\r\n\r\n", 417},
-      {"GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n", 414},
-      {"GET / HTTP/1.1\r\nX: " + std::string(17000, 'a') + "\r\n\r\n", 431},
+      {"GET / HTTP/1.1\r\nHost: s\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: s\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: identity\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: s\r\nContent-Length: -1\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: s\r\nExpect: something\r\n\r\n", 417},
+      {"GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: s\r\n\r\n", 414},
+      {"GET / HTTP/1.1\r\nHost: s\r\nX: " + std::string(17000, 'a') + "\r\n\r\n", 431},
       {"\x01\x02 garbage\r\n\r\n", 400},
-      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
   };
   for (const auto& c : cases) {
     Parsed whole = parse_in_pieces(c.input, {c.input.size()});
     EXPECT_EQ(whole.error, c.status) << c.input.substr(0, 60);
     Parsed small = parse_in_pieces(c.input, {7});
     EXPECT_EQ(small.error, c.status) << c.input.substr(0, 60);
+  }
+}
+
+// RFC 9112 §3.2: Host is required in HTTP/1.1 and must not repeat.
+TEST(RequestParser, HostHeaderMissingOrRepeatedIs400) {
+  const std::string cases[] = {
+      "GET / HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\r\nX-Other: 1\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n",
+      "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+  };
+  for (const auto& input : cases) {
+    EXPECT_EQ(parse_in_pieces(input, {input.size()}).error, 400) << input;
+    EXPECT_EQ(parse_in_pieces(input, {1}).error, 400) << input;
+  }
+  // HTTP/1.0 has no Host requirement.
+  std::string old = "GET / HTTP/1.0\r\n\r\n";
+  EXPECT_EQ(parse_in_pieces(old, {old.size()}).error, 0);
+}
+
+// RFC 9112 §5.2: obs-fold (a header line starting with SP or HTAB) is refused with 400,
+// wherever the input happens to be split.
+TEST(RequestParser, ObsFoldIs400) {
+  const std::string cases[] = {
+      "GET / HTTP/1.1\r\nHost: s\r\nX-A: one\r\n two\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: s\r\nX-A: one\r\n\ttwo\r\n\r\n",
+      "GET / HTTP/1.1\r\nX-A: one\r\n Host: s\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: s\r\n  \r\n\r\n",
+      "GET / HTTP/1.1\r\n Host: s\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: s\r\nX-A:\r\n two\r\n\r\n",
+  };
+  for (const auto& input : cases) {
+    for (size_t piece : {input.size(), size_t{1}, size_t{2}, size_t{3}, size_t{5}}) {
+      EXPECT_EQ(parse_in_pieces(input, {piece}).error, 400) << piece << ": " << input;
+    }
   }
 }
 

@@ -1,9 +1,10 @@
-// End to end: readiness follows the dependencies (200 when PostgreSQL and Redis are up, 503
-// naming the one that is down), /metrics reports the upload counters after N uploads, and the
+// End to end: readiness follows the dependencies (200 when PostgreSQL, Redis and the object
+// store are up, 503 naming the one that is down), /metrics reports the upload counters after N uploads, and the
 // admin concurrency view shows an in-flight upload's slot and lease, which DELETE drops.
 #include <gtest/gtest.h>
 
 #include "storage/api/ops_routes.h"
+#include "tests/storage/s3_test_env.h"
 #include "tests/storage/service_harness.h"
 
 namespace sluice {
@@ -75,6 +76,101 @@ TEST(OpsRoutes, NotReadyWithRedisDown) {
         EXPECT_NE(r.body.find("\"postgres\":\"up\""), std::string::npos);
         EXPECT_NE(r.body.find("\"redis\":\"down\""), std::string::npos);
         EXPECT_NE(r.body.find("redis is not reachable"), std::string::npos);
+      },
+      o);
+}
+
+// The local store's tmp/ (where every put starts) gone: not ready, naming the store; back: ready.
+TEST(OpsRoutes, NotReadyWhenTheLocalStoreCannotTakeWrites) {
+  with_service([](ServiceEnv& env) -> Task<void> {
+    RawResponse up = co_await env.request("GET", "/health/ready", "");
+    EXPECT_EQ(up.status, 200) << up.body;
+    EXPECT_NE(up.body.find("\"store\":\"up\""), std::string::npos) << up.body;
+    std::string tmp = env.store_dir + "/tmp";
+    std::filesystem::rename(tmp, env.store_dir + "/tmp-away");
+    RawResponse down = co_await env.request("GET", "/health/ready", "");
+    EXPECT_EQ(down.status, 503) << down.body;
+    EXPECT_NE(down.body.find("not_ready"), std::string::npos);
+    EXPECT_NE(down.body.find("\"store\":\"down\""), std::string::npos) << down.body;
+    EXPECT_NE(down.body.find("the object store is not reachable"), std::string::npos) << down.body;
+    EXPECT_NE(down.body.find("\"postgres\":\"up\""), std::string::npos);
+    EXPECT_EQ(down.header("retry-after"), "1");
+    std::filesystem::rename(env.store_dir + "/tmp-away", tmp);
+    RawResponse again = co_await env.request("GET", "/health/ready", "");
+    EXPECT_EQ(again.status, 200) << again.body;
+    // The probe leaves nothing behind.
+    EXPECT_TRUE(std::filesystem::is_empty(tmp));
+  });
+}
+
+// An S3 bucket that does not exist (a HEAD of it fails): not ready; once it exists: ready.
+TEST(OpsRoutes, NotReadyWhenTheS3BucketIsMissing) {
+  auto moto = testing::moto_url();
+  ASSERT_TRUE(moto.has_value());
+  std::string bucket = "sluice-ready-" + std::to_string(::getpid()) + "-" + std::to_string(::time(nullptr));
+  HarnessOptions o;
+  o.tweak = [moto, bucket](ServiceConfig& c) {
+    c.store = "s3";
+    c.s3_endpoint = *moto;
+    c.s3_bucket = bucket;
+    c.s3_access_key = testing::env_or("AWS_ACCESS_KEY_ID", "testing");
+    c.s3_secret_key = testing::env_or("AWS_SECRET_ACCESS_KEY", "testing");
+  };
+  with_service(
+      [moto, bucket](ServiceEnv& env) -> Task<void> {
+        RawResponse down = co_await env.request("GET", "/health/ready", "");
+        EXPECT_EQ(down.status, 503) << down.body;
+        EXPECT_NE(down.body.find("\"store\":\"down\""), std::string::npos) << down.body;
+        EXPECT_NE(down.body.find("\"redis\":\"up\""), std::string::npos) << down.body;
+        auto s3 = S3Store::create(env.r, testing::test_s3_options(*moto, bucket, "testing", "testing"));
+        EXPECT_TRUE(s3.ok());
+        if (!s3.ok()) co_return;
+        Status made = co_await (*s3)->create_bucket();
+        EXPECT_TRUE(made.ok());
+        co_await (*s3)->shutdown();
+        RawResponse up = co_await env.request("GET", "/health/ready", "");
+        EXPECT_EQ(up.status, 200) << up.body;
+        EXPECT_NE(up.body.find("\"store\":\"up\""), std::string::npos) << up.body;
+      },
+      o);
+}
+
+// Over the per-core connection cap a connection gets 503 and is closed; /metrics counts it and
+// shows the open connections.
+TEST(OpsRoutes, RefusedConnectionsAreCountedInMetrics) {
+  HarnessOptions o;
+  o.server.max_connections = 2;
+  with_service(
+      [](ServiceEnv& env) -> Task<void> {
+        auto held = co_await RawHttpClient::connect(env.r, env.port());
+        auto second = co_await RawHttpClient::connect(env.r, env.port());
+        EXPECT_TRUE(held.ok() && second.ok());
+        if (!held.ok() || !second.ok()) co_return;
+        for (int k = 0; k < 2; ++k) {
+          RawHttpClient* c = k == 0 ? held->get() : second->get();
+          (void)co_await c->send("GET /health/ready HTTP/1.1\r\nHost: t\r\n\r\n");
+          auto ok = co_await c->read_response();
+          EXPECT_TRUE(ok.ok() && ok->status == 200);
+        }
+        auto over = co_await RawHttpClient::connect(env.r, env.port());
+        EXPECT_TRUE(over.ok());
+        if (!over.ok()) co_return;
+        auto refused = co_await (*over)->read_response();
+        EXPECT_TRUE(refused.ok());
+        if (refused.ok()) {
+          EXPECT_EQ(refused->status, 503);
+          EXPECT_EQ(refused->header("retry-after"), "1");
+          EXPECT_NE(refused->body.find("too_many_connections"), std::string::npos);
+        }
+        co_await (*over)->close();
+        co_await (*second)->close();
+        for (int i = 0; i < 200 && env.server->stats().connections_open > 1; ++i)
+          co_await SleepUntil(env.r, deadline_after(5ms));
+        RawResponse m = co_await env.request("GET", "/metrics", "");
+        EXPECT_EQ(m.status, 200);
+        EXPECT_EQ(metric(m.body, "sluice_http_connections_refused_total"), 1);
+        EXPECT_EQ(metric(m.body, "sluice_http_connections_open"), 2);  // `held` and this one
+        co_await (*held)->close();
       },
       o);
 }

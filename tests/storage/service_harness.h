@@ -127,6 +127,7 @@ struct ServiceEnv {
 struct HarnessOptions {
   std::function<void(ServiceConfig&)> tweak;
   bool require_start = true;  // false: the test expects start_core to fail (a dependency down)
+  ServerOptions server;
 };
 
 // Runs `test(env)` against a fresh service; tears everything down afterwards.
@@ -148,7 +149,8 @@ void with_service(F test, HarnessOptions opts = {}) {
   std::string check_url = db.url();
   std::string redis_url = service_env("SLUICE_TEST_REDIS_URL");
   bool require_start = opts.require_start;
-  run_reactor([&, cfg, dir, check_url, redis_url, require_start](Reactor& r) -> Task<void> {
+  ServerOptions server_options = opts.server;
+  run_reactor([&, cfg, dir, check_url, redis_url, require_start, server_options](Reactor& r) -> Task<void> {
     PgOptions po;
     po.url = check_url;
     po.connections = 1;
@@ -173,7 +175,8 @@ void with_service(F test, HarnessOptions opts = {}) {
       EXPECT_TRUE(env.started.ok()) << (env.started.ok() ? "" : env.started.error().message);
     }
     env.service->add_routes(env.router);
-    env.server = std::make_unique<HttpServer>(r, env.router, ServerOptions{});
+    env.server = std::make_unique<HttpServer>(r, env.router, server_options);
+    env.service->set_http_stats(r.core(), &env.server->stats());
     EXPECT_TRUE(env.server->listen(*SocketAddress::parse("127.0.0.1:0")).ok());
     co_await test(env);
     co_await env.server->drain(std::chrono::seconds(5));

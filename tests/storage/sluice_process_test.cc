@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "storage/local/url_signer.h"
 #include "tests/storage/multipart_env.h"
 
 #ifndef SLUICE_BINARY
@@ -439,6 +440,121 @@ TEST(TwoInstances, PerUserLimitHoldsAcrossInstances) {
     kill(second->pid, SIGTERM);
     EXPECT_EQ(co_await testing::wait_exit(c.r, *first), 0) << testing::read_file(c.dir + "/a.log");
     EXPECT_EQ(co_await testing::wait_exit(c.r, *second), 0) << testing::read_file(c.dir + "/b.log");
+  });
+}
+
+// ------------------------------------------------------------------------- signed local URLs
+
+struct SignedPart {
+  std::string url;
+  std::string authority;     // host:port of the URL
+  std::string path_and_query;
+};
+
+// Opens a 100-byte multipart session and asks for the signed URL of its part 1.
+Task<SignedPart> sign_part(Cluster& c, uint16_t port, std::string tok, std::string* upload_id) {
+  SignedPart out;
+  auto opened = co_await c.req(port, "POST", "/v1/uploads", tok, "{\"name\":\"p.bin\",\"size\":100}");
+  EXPECT_EQ(opened.status, 201) << opened.body;
+  *upload_id = json_str(opened.body, "uploadId");
+  auto signed_url = co_await c.req(port, "POST", "/v1/uploads/" + *upload_id + "/parts/1/url", tok, "");
+  EXPECT_EQ(signed_url.status, 200) << signed_url.body;
+  out.url = json_str(signed_url.body, "url");
+  std::string_view rest = out.url;
+  if (rest.starts_with("http://")) rest.remove_prefix(7);
+  size_t slash = rest.find('/');
+  if (slash != std::string_view::npos) {
+    out.authority = std::string(rest.substr(0, slash));
+    out.path_and_query = std::string(rest.substr(slash));
+  }
+  co_return out;
+}
+
+Task<RawResponse> put_signed(Cluster& c, uint16_t port, std::string path_and_query, std::string body) {
+  RawResponse bad;
+  bad.status = -1;
+  auto conn = co_await RawHttpClient::connect(c.r, port);
+  if (!conn.ok()) co_return bad;
+  (void)co_await (*conn)->send("PUT " + path_and_query + " HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                               std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto resp = co_await (*conn)->read_response(10s);
+  co_await (*conn)->close();
+  co_return resp.ok() ? std::move(*resp) : bad;
+}
+
+// Without SLUICE_PUBLIC_URL a signed URL names the address Sluice listens on (it named
+// 127.0.0.1:8080 whatever --listen said); without SLUICE_URL_SECRET the key is a random one of
+// the process (it was the JWT secret): the URL works on its own instance only, and is not an
+// HMAC under the JWT secret.
+TEST(SignedLocalUrls, NameTheListenAddressAndNeverUseTheJwtSecret) {
+  with_cluster("local", [](Cluster& c) -> Task<void> {
+    uint16_t a = free_port(), b = free_port();
+    auto first = co_await c.start_server(a, c.dir + "/a.log");
+    auto second = co_await c.start_server(b, c.dir + "/b.log");
+    EXPECT_TRUE(first.ok() && second.ok());
+    if (!first.ok() || !second.ok()) co_return;
+    std::string tok = token_for("signer-" + c.run_id);
+    std::string upload_id;
+    SignedPart part = co_await sign_part(c, a, tok, &upload_id);
+    EXPECT_EQ(part.authority, "127.0.0.1:" + std::to_string(a)) << part.url;
+    EXPECT_NE(testing::read_file(c.dir + "/a.log").find("url_secret_generated"), std::string::npos);
+    // Not signed with the JWT secret: recompute the HMAC from the URL's own fields.
+    std::string_view q = part.path_and_query;
+    auto field = [&](std::string_view name) -> std::string {
+      size_t at = q.find("&" + std::string(name) + "=");
+      if (at == std::string_view::npos) at = q.find("?" + std::string(name) + "=");
+      if (at == std::string_view::npos) return {};
+      std::string_view v = q.substr(at + name.size() + 2);
+      return std::string(v.substr(0, v.find('&')));
+    };
+    std::string_view key = q.substr(local::kLocalObjectsRoute.size());
+    key = key.substr(0, key.find('?'));
+    local::LocalUrlSigner jwt_keyed(local::LocalUrlSignerOptions{testing::kMpuSecret, "", 60, 604800});
+    std::string expires = field("expires");
+    EXPECT_FALSE(expires.empty()) << part.url;
+    EXPECT_NE(jwt_keyed.sign("PUT", key, field("upload_id"), 1, std::atoll(expires.c_str())), field("sig"));
+    // The other instance has its own random key: the URL is refused there, accepted here.
+    std::string body(100, 'p');
+    auto elsewhere = co_await put_signed(c, b, part.path_and_query, body);
+    EXPECT_EQ(elsewhere.status, 403) << elsewhere.body;
+    auto here = co_await put_signed(c, a, part.path_and_query, body);
+    EXPECT_EQ(here.status, 200) << here.body;
+    (void)co_await c.req(a, "DELETE", "/v1/uploads/" + upload_id, tok);
+    kill(first->pid, SIGTERM);
+    kill(second->pid, SIGTERM);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *first), 0);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *second), 0);
+
+    // A shared SLUICE_URL_SECRET (what tools/run persists) makes URLs work across instances;
+    // one equal to the JWT secret is refused at start.
+    std::vector<std::string> shared;
+    shared.push_back("SLUICE_URL_SECRET=" + std::string(64, 'k'));
+    uint16_t d = free_port(), e = free_port();
+    auto third = co_await c.start_server(d, c.dir + "/d.log", shared);
+    auto fourth = co_await c.start_server(e, c.dir + "/e.log", shared);
+    EXPECT_TRUE(third.ok() && fourth.ok());
+    if (!third.ok() || !fourth.ok()) co_return;
+    EXPECT_EQ(testing::read_file(c.dir + "/d.log").find("url_secret_generated"), std::string::npos);
+    SignedPart shared_part = co_await sign_part(c, d, tok, &upload_id);
+    EXPECT_EQ(shared_part.authority, "127.0.0.1:" + std::to_string(d)) << shared_part.url;
+    auto across = co_await put_signed(c, e, shared_part.path_and_query, body);
+    EXPECT_EQ(across.status, 200) << across.body;
+    (void)co_await c.req(d, "DELETE", "/v1/uploads/" + upload_id, tok);
+    kill(third->pid, SIGTERM);
+    kill(fourth->pid, SIGTERM);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *third), 0);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *fourth), 0);
+
+    std::vector<std::string> argv;
+    argv.push_back(SLUICE_BINARY);
+    argv.push_back("serve");
+    std::vector<std::string> same_env = c.env(free_port());
+    same_env.push_back("SLUICE_URL_SECRET=" + testing::kMpuSecret);
+    auto refused = testing::spawn_process(argv, same_env, c.dir + "/same.log", c.dir + "/same.log");
+    EXPECT_TRUE(refused.ok());
+    if (!refused.ok()) co_return;
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *refused), 2);
+    EXPECT_NE(testing::read_file(c.dir + "/same.log").find("SLUICE_URL_SECRET"), std::string::npos);
   });
 }
 
