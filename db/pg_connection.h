@@ -10,10 +10,10 @@
 #include <string>
 #include <unordered_set>
 
+#include "core/cancellable_op.h"
 #include "core/reactor.h"
 #include "core/result.h"
 #include "core/task.h"
-#include "db/cancellable_op.h"
 #include "db/pg_params.h"
 #include "db/pg_result.h"
 #include "db/pg_statement.h"

@@ -11,11 +11,11 @@
 #include <span>
 #include <string>
 
+#include "core/cancellable_op.h"
 #include "core/reactor.h"
 #include "core/result.h"
 #include "core/task.h"
 #include "core/tcp_stream.h"
-#include "db/cancellable_op.h"
 #include "db/redis_reply.h"
 #include "db/reply_waiter.h"
 #include "db/resp_decoder.h"

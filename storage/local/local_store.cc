@@ -8,10 +8,10 @@
 #include <array>
 #include <cerrno>
 
+#include "core/file.h"
 #include "storage/local/dir_listing.h"
 #include "storage/local/key_path.h"
 #include "storage/local/object_header.h"
-#include "storage/local/uring_file.h"
 #include "storage/store/stream_digest.h"
 
 namespace sluice::local {
@@ -42,7 +42,7 @@ namespace {
 
 // Streams the body into `file` after the header, one chunk written fully before the next is
 // pulled: exactly `size` bytes when `exact`, otherwise at most `size` (the body's limit).
-Task<Status> stream_body(UringFile& file, uint64_t size, bool exact, ByteSource& body, StreamDigest& digest,
+Task<Status> stream_body(File& file, uint64_t size, bool exact, ByteSource& body, StreamDigest& digest,
                          uint64_t& written) {
   written = 0;
   while (true) {
@@ -65,13 +65,13 @@ Task<Status> stream_body(UringFile& file, uint64_t size, bool exact, ByteSource&
   co_return Status{};
 }
 
-Task<Status> write_header(UringFile& file, ObjectHeader header) {
+Task<Status> write_header(File& file, ObjectHeader header) {
   std::array<char, kObjectHeaderSize> bytes;
   encode_object_header(header, bytes);
   co_return co_await file.write_all(bytes, 0);
 }
 
-Task<Result<ObjectHeader>> read_header(UringFile& file) {
+Task<Result<ObjectHeader>> read_header(File& file) {
   std::array<char, kObjectHeaderSize> bytes;
   auto got = co_await file.read_full(bytes, 0);
   if (!got.ok()) co_return std::move(got).error();
@@ -79,8 +79,8 @@ Task<Result<ObjectHeader>> read_header(UringFile& file) {
 }
 
 // Opens a file of the store and reads its header; the file stays open for the caller.
-Task<Result<ObjectHeader>> open_with_header(Reactor& r, int root_fd, std::string path, UringFile& out) {
-  auto file = co_await UringFile::open(r, root_fd, std::move(path), O_RDONLY);
+Task<Result<ObjectHeader>> open_with_header(Reactor& r, int root_fd, std::string path, File& out) {
+  auto file = co_await File::open(r, root_fd, std::move(path), O_RDONLY);
   if (!file.ok()) co_return std::move(file).error();
   out = std::move(*file);
   co_return co_await read_header(out);
@@ -126,7 +126,7 @@ Task<Result<LocalStore::Staged>> LocalStore::stage_body(uint64_t size, bool exac
                                                         bool want_sha256, std::string content_type) {
   Staged st;
   st.tmp_path = temp_path();
-  auto file = co_await UringFile::open(reactor_, root_fd_, st.tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  auto file = co_await File::open(reactor_, root_fd_, st.tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
   if (!file.ok()) co_return std::move(file).error();
   StreamDigest digest(true, want_sha256);  // MD5 always: it is the etag, as in S3
   uint64_t written = 0;
@@ -202,7 +202,7 @@ Task<Result<PutResult>> LocalStore::put_staged(std::string key, uint64_t size, b
 Task<Result<ObjectInfo>> LocalStore::head(std::string key) {
   auto path = object_file(key);
   if (!path.ok()) co_return std::move(path).error();
-  UringFile file;
+  File file;
   auto header = co_await open_with_header(reactor_, root_fd_, *path, file);
   co_await file.close();
   if (!header.ok()) {
@@ -215,7 +215,7 @@ Task<Result<ObjectInfo>> LocalStore::head(std::string key) {
 namespace {
 
 // Streams [first, first + count) of the body into the sink through one buffer of `chunk` bytes.
-Task<Status> copy_to_sink(UringFile& file, uint64_t first, uint64_t count, size_t chunk, ByteSink& sink) {
+Task<Status> copy_to_sink(File& file, uint64_t first, uint64_t count, size_t chunk, ByteSink& sink) {
   if (count == 0) co_return Status{};
   size_t cap = static_cast<size_t>(std::min<uint64_t>(chunk, count));
   std::unique_ptr<char[]> buf(new char[cap]);
@@ -236,7 +236,7 @@ Task<Status> copy_to_sink(UringFile& file, uint64_t first, uint64_t count, size_
 Task<Result<ObjectInfo>> LocalStore::get(std::string key, std::optional<ByteRange> range, ByteSink& sink) {
   auto path = object_file(key);
   if (!path.ok()) co_return std::move(path).error();
-  UringFile file;
+  File file;
   auto header = co_await open_with_header(reactor_, root_fd_, *path, file);
   if (!header.ok()) {
     co_await file.close();

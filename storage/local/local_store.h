@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/directory.h"
 #include "core/reactor.h"
 #include "storage/local/upload_layout.h"
-#include "storage/local/uring_dir.h"
 #include "storage/local/url_signer.h"
 #include "storage/store/object_store.h"
 #include "storage/store/stream_digest.h"
@@ -103,7 +103,7 @@ class LocalStore final : public ObjectStore {
   Reactor& reactor_;
   LocalStoreOptions options_;
   int root_fd_;
-  UringDir root_;
+  Directory root_;
   LocalUrlSigner signer_;
 };
 

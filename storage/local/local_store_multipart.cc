@@ -5,12 +5,12 @@
 #include <array>
 #include <cerrno>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "storage/local/dir_listing.h"
 #include "storage/local/key_path.h"
 #include "storage/local/local_store.h"
 #include "storage/local/object_header.h"
-#include "storage/local/uring_file.h"
 #include "storage/store/stream_digest.h"
 
 namespace sluice::local {
@@ -32,8 +32,8 @@ std::string normalize_etag(std::string_view etag) {
   return out;
 }
 
-Task<Result<ObjectHeader>> read_part_header(Reactor& r, int root_fd, std::string path, UringFile& out) {
-  auto file = co_await UringFile::open(r, root_fd, std::move(path), O_RDONLY);
+Task<Result<ObjectHeader>> read_part_header(Reactor& r, int root_fd, std::string path, File& out) {
+  auto file = co_await File::open(r, root_fd, std::move(path), O_RDONLY);
   if (!file.ok()) co_return std::move(file).error();
   out = std::move(*file);
   std::array<char, kObjectHeaderSize> bytes;
@@ -60,7 +60,7 @@ Result<ObjectHeader> check_part(Result<ObjectHeader> header, const PartInfo& par
 Task<Result<UploadMeta>> LocalStore::read_upload_meta(std::string key, std::string upload_id) {
   if (Status s = validate_key(key); !s.ok()) co_return std::move(s).error();
   if (!is_upload_id(upload_id)) co_return no_such_upload(upload_id);
-  auto file = co_await UringFile::open(reactor_, root_fd_, upload_meta_path(upload_id), O_RDONLY);
+  auto file = co_await File::open(reactor_, root_fd_, upload_meta_path(upload_id), O_RDONLY);
   if (!file.ok()) co_return file.error().code == Errc::not_found ? no_such_upload(upload_id) : std::move(file).error();
   std::array<char, kMaxUploadMetaBytes> buf;
   auto got = co_await file->read_full(buf, 0);
@@ -82,7 +82,7 @@ Task<Result<std::string>> LocalStore::create_multipart(std::string key, std::str
   std::string meta_path = staging + "/meta";
   std::string meta = encode_upload_meta(UploadMeta{key, content_type});
   Status s;
-  auto file = co_await UringFile::open(reactor_, root_fd_, meta_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  auto file = co_await File::open(reactor_, root_fd_, meta_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
   if (!file.ok()) s = std::move(file).error();
   if (s.ok()) s = co_await file->write_all(meta, 0);
   if (s.ok() && options_.fsync == FsyncPolicy::on_commit) s = co_await file->sync();
@@ -105,7 +105,7 @@ Task<Result<std::string>> LocalStore::create_multipart(std::string key, std::str
 }
 
 Task<Status> LocalStore::write_part_slot(std::string upload_id, PartInfo part) {
-  auto file = co_await UringFile::open(reactor_, root_fd_, upload_index_path(upload_id), O_WRONLY | O_CREAT, 0644);
+  auto file = co_await File::open(reactor_, root_fd_, upload_index_path(upload_id), O_WRONLY | O_CREAT, 0644);
   if (!file.ok()) co_return file.error().code == Errc::not_found ? no_such_upload(upload_id) : std::move(file).error();
   std::array<char, kPartSlotSize> slot;
   encode_part_slot(part, slot);
@@ -133,7 +133,7 @@ Task<Result<PartInfo>> LocalStore::upload_part(std::string key, std::string uplo
 
 Task<Result<std::vector<PartInfo>>> LocalStore::read_part_index(std::string index_path) {
   std::vector<PartInfo> parts;
-  auto file = co_await UringFile::open(reactor_, root_fd_, index_path, O_RDONLY);
+  auto file = co_await File::open(reactor_, root_fd_, index_path, O_RDONLY);
   if (!file.ok()) {
     if (file.error().code == Errc::not_found) co_return parts;  // no part yet
     co_return std::move(file).error();
@@ -170,7 +170,7 @@ Task<Result<std::vector<MultipartUploadRef>>> LocalStore::list_multipart_uploads
   std::vector<MultipartUploadRef> out;
   for (const DirEntry& e : *entries) {
     if (!e.is_dir || !is_upload_id(e.name)) continue;
-    auto file = co_await UringFile::open(reactor_, root_fd_, upload_meta_path(e.name), O_RDONLY);
+    auto file = co_await File::open(reactor_, root_fd_, upload_meta_path(e.name), O_RDONLY);
     if (!file.ok()) continue;  // completed or aborted meanwhile
     std::array<char, kMaxUploadMetaBytes> buf;
     auto got = co_await file->read_full(buf, 0);
@@ -216,7 +216,7 @@ Task<Status> LocalStore::abort_multipart(std::string key, std::string upload_id)
 
 Task<Status> LocalStore::join_parts(std::string upload_id, std::vector<PartInfo> parts, std::string tmp_path,
                                     std::string etag, uint64_t total, std::string content_type) {
-  auto out = co_await UringFile::open(reactor_, root_fd_, tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  auto out = co_await File::open(reactor_, root_fd_, tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
   if (!out.ok()) co_return std::move(out).error();
   Status s;
   {
@@ -227,7 +227,7 @@ Task<Status> LocalStore::join_parts(std::string upload_id, std::vector<PartInfo>
   std::unique_ptr<char[]> buf(new char[options_.chunk_size]);
   uint64_t offset = kObjectHeaderSize;
   for (size_t i = 0; s.ok() && i < parts.size(); ++i) {
-    UringFile in;
+    File in;
     // Re-checked: the part may have been replaced since validation.
     auto read = co_await read_part_header(reactor_, root_fd_, upload_part_path(upload_id, parts[i].number), in);
     auto header = check_part(std::move(read), parts[i]);
@@ -271,7 +271,7 @@ Task<Result<std::string>> LocalStore::complete_multipart(std::string key, std::s
   std::vector<uint64_t> sizes;
   sizes.reserve(parts.size());
   for (const PartInfo& part : parts) {
-    UringFile in;
+    File in;
     auto read = co_await read_part_header(reactor_, root_fd_, upload_part_path(upload_id, part.number), in);
     co_await in.close();
     auto header = check_part(std::move(read), part);

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/cancellable_op.h"
 #include "core/reactor.h"
 #include "core/result.h"
 #include "core/task.h"
@@ -73,7 +74,8 @@ inline Result<ChildProcess> spawn_process(const std::vector<std::string>& argv,
 // Waits (on the reactor) for the process to exit; its exit status, 128+signal when killed.
 inline Task<int> wait_exit(Reactor& r, ChildProcess c) {
   int fd = c.pidfd;
-  int res = co_await IoOp(r, [&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd, POLLIN); });
+  CancellableOp exited(r);
+  int res = co_await exited.poll(fd, POLLIN);
   (void)res;
   int status = 0;
   waitpid(c.pid, &status, 0);

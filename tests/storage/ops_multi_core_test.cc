@@ -2,7 +2,6 @@
 // sums both cores' counters (gathered by message), and an API key revoked through one core is
 // refused at once by the other (the revocation is sent to every core).
 #include <gtest/gtest.h>
-#include <liburing.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -11,6 +10,7 @@
 
 #include <latch>
 
+#include "core/cancellable_op.h"
 #include "core/reactor_pool.h"
 #include "tests/storage/service_harness.h"
 
@@ -88,9 +88,8 @@ Task<void> stop_core(Reactor& r, Service* svc, std::vector<Core>* cores) {
 
 // Waits on core 0 for the test thread's signal, then asks every core to stop.
 Task<void> watch_stop(Reactor& r, int efd, Service* svc, std::vector<Core>* cores) {
-  auto prep = [efd](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, efd, POLLIN); };
-  IoOp wait(r, prep, kNoDeadline);
-  (void)co_await wait;
+  CancellableOp wait(r);
+  (void)co_await wait.poll(efd, POLLIN);
   for (unsigned c = 0; c < r.cores(); ++c)
     r.post_to(c, [svc, cores] { spawn(stop_core(*Reactor::current(), svc, cores)); });
 }

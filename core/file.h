@@ -1,4 +1,4 @@
-// UringFile: an owned file descriptor whose I/O (open, positional read/write, fsync, close) goes
+// File: an owned file descriptor whose I/O (open, positional read/write, fsync, close) goes
 // through the reactor's io_uring, so disk I/O never blocks the reactor thread. Disk ops carry no
 // deadline: a regular-file read or write cannot be abandoned half-way by a link timeout anyway.
 #pragma once
@@ -13,22 +13,22 @@
 #include "core/result.h"
 #include "core/task.h"
 
-namespace sluice::local {
+namespace sluice {
 
-class UringFile {
+class File {
  public:
-  UringFile() = default;
-  UringFile(Reactor& r, int fd, std::string name) : r_(&r), fd_(fd), name_(std::move(name)) {}
+  File() = default;
+  File(Reactor& r, int fd, std::string name) : r_(&r), fd_(fd), name_(std::move(name)) {}
   // Safety net only: every normal path awaits close(). Falls back to a plain close(2).
-  ~UringFile();
-  UringFile(UringFile&& o) noexcept;
-  UringFile& operator=(UringFile&& o) noexcept;
-  UringFile(const UringFile&) = delete;
-  UringFile& operator=(const UringFile&) = delete;
+  ~File();
+  File(File&& o) noexcept;
+  File& operator=(File&& o) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
 
   // openat(dirfd, path). Errc::not_found when the path (or a directory on it) does not exist;
   // every error names the path and keeps errno in Error::detail.
-  static Task<Result<UringFile>> open(Reactor& r, int dirfd, std::string path, int flags, mode_t mode = 0);
+  static Task<Result<File>> open(Reactor& r, int dirfd, std::string path, int flags, mode_t mode = 0);
 
   bool is_open() const { return fd_ >= 0; }
   int fd() const { return fd_; }
@@ -48,4 +48,4 @@ class UringFile {
   std::string name_;  // for error messages
 };
 
-}  // namespace sluice::local
+}  // namespace sluice

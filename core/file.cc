@@ -1,4 +1,4 @@
-#include "storage/local/uring_file.h"
+#include "core/file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,21 +7,21 @@
 #include <cerrno>
 #include <utility>
 
-namespace sluice::local {
+namespace sluice {
 
 namespace {
 // One SQE's length is 32 bits; stay well below it.
 constexpr size_t kMaxIoBytes = size_t{1} << 30;
 }  // namespace
 
-UringFile::~UringFile() {
+File::~File() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-UringFile::UringFile(UringFile&& o) noexcept
+File::File(File&& o) noexcept
     : r_(o.r_), fd_(std::exchange(o.fd_, -1)), name_(std::move(o.name_)) {}
 
-UringFile& UringFile::operator=(UringFile&& o) noexcept {
+File& File::operator=(File&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) ::close(fd_);
     r_ = o.r_;
@@ -31,17 +31,17 @@ UringFile& UringFile::operator=(UringFile&& o) noexcept {
   return *this;
 }
 
-Task<Result<UringFile>> UringFile::open(Reactor& r, int dirfd, std::string path, int flags, mode_t mode) {
+Task<Result<File>> File::open(Reactor& r, int dirfd, std::string path, int flags, mode_t mode) {
   int res = co_await IoOp(r, [&](io_uring_sqe* sqe) {
     io_uring_prep_openat(sqe, dirfd, path.c_str(), flags | O_CLOEXEC, mode);
   });
   if (res == -ENOENT || res == -ENOTDIR)
     co_return Error(Errc::not_found, "open " + path + ": no such file", std::to_string(-res));
   if (res < 0) co_return errno_error("open " + path, res);
-  co_return UringFile(r, res, std::move(path));
+  co_return File(r, res, std::move(path));
 }
 
-Task<Status> UringFile::write_all(std::span<const char> data, uint64_t offset) {
+Task<Status> File::write_all(std::span<const char> data, uint64_t offset) {
   while (!data.empty()) {
     unsigned n = static_cast<unsigned>(std::min(data.size(), kMaxIoBytes));
     int res = co_await IoOp(*r_, [&](io_uring_sqe* sqe) { io_uring_prep_write(sqe, fd_, data.data(), n, offset); });
@@ -53,7 +53,7 @@ Task<Status> UringFile::write_all(std::span<const char> data, uint64_t offset) {
   co_return Status{};
 }
 
-Task<Result<size_t>> UringFile::read_full(std::span<char> buf, uint64_t offset) {
+Task<Result<size_t>> File::read_full(std::span<char> buf, uint64_t offset) {
   size_t got = 0;
   while (got < buf.size()) {
     unsigned n = static_cast<unsigned>(std::min(buf.size() - got, kMaxIoBytes));
@@ -67,13 +67,13 @@ Task<Result<size_t>> UringFile::read_full(std::span<char> buf, uint64_t offset) 
   co_return got;
 }
 
-Task<Status> UringFile::sync() {
+Task<Status> File::sync() {
   int res = co_await IoOp(*r_, [&](io_uring_sqe* sqe) { io_uring_prep_fsync(sqe, fd_, 0); });
   if (res < 0) co_return errno_error("fsync " + name_, res);
   co_return Status{};
 }
 
-Task<Status> UringFile::close() {
+Task<Status> File::close() {
   if (fd_ < 0) co_return Status{};
   int fd = std::exchange(fd_, -1);
   int res = co_await IoOp(*r_, [&](io_uring_sqe* sqe) { io_uring_prep_close(sqe, fd); });
@@ -81,4 +81,4 @@ Task<Status> UringFile::close() {
   co_return Status{};
 }
 
-}  // namespace sluice::local
+}  // namespace sluice

@@ -1,18 +1,20 @@
-// UringDir: namespace operations (mkdir, rename, unlink, rmdir, directory fsync) on paths
+// Directory: namespace operations (mkdir, rename, unlink, rmdir, directory fsync) on paths
 // relative to one directory fd, each one io_uring op on the reactor. Results are the raw CQE
 // values (0 or -errno) so callers can tell ENOENT from real failures.
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 
 #include "core/reactor.h"
 #include "core/task.h"
 
-namespace sluice::local {
+namespace sluice {
 
-class UringDir {
+class Directory {
  public:
-  UringDir(Reactor& r, int dirfd) : r_(r), dirfd_(dirfd) {}
+  Directory(Reactor& r, int dirfd) : r_(r), dirfd_(dirfd) {}
 
   int fd() const { return dirfd_; }
   Reactor& reactor() const { return r_; }
@@ -34,4 +36,4 @@ class UringDir {
 // "a/b/c" -> "a/b"; "c" -> "".
 std::string parent_path(const std::string& path);
 
-}  // namespace sluice::local
+}  // namespace sluice
