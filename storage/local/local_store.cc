@@ -300,7 +300,7 @@ Status walk(int root_fd, const std::string& dir, const std::string& key_prefix, 
 Task<Status> LocalStore::probe(Deadline) {
   // What every put does first: a new file in tmp/ (same filesystem as objects/), written.
   std::string path = temp_path(".probe");
-  auto file = co_await UringFile::open(reactor_, root_fd_, path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  auto file = co_await File::open(reactor_, root_fd_, path, O_WRONLY | O_CREAT | O_EXCL, 0644);
   if (!file) co_return std::move(file).error();
   static constexpr char kByte[1] = {'p'};
   Status wrote = co_await file->write_all(std::span<const char>(kByte, 1), 0);
