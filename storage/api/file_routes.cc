@@ -9,7 +9,7 @@
 #include "storage/api/media_type.h"
 #include "storage/api/range_header.h"
 #include "storage/api/request_body_source.h"
-#include "storage/files/file_queries.h"
+#include "storage/service/files/file_queries.h"
 #include "storage/files/path_rules.h"
 #include "storage/upload/upload_session.h"
 
