@@ -43,6 +43,7 @@ struct ReasonStatus {
 };
 constexpr ReasonStatus kReasonStatus[] = {
     {"invalid_request", 400},         {"invalid_size", 400},
+    {"invalid_tier", 400},
     {"checksum_mismatch", 400},       {"size_out_of_range", 413},
     {"not_found", 404},               {"forbidden", 403},
     {"insufficient_scope", 403},      {"content_length_mismatch", 403},

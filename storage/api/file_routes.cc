@@ -9,8 +9,8 @@
 #include "storage/api/media_type.h"
 #include "storage/api/range_header.h"
 #include "storage/api/request_body_source.h"
-#include "storage/files/file_queries.h"
 #include "storage/files/path_rules.h"
+#include "storage/service/files/files.h"
 #include "storage/upload/upload_session.h"
 
 namespace sluice {
@@ -83,27 +83,9 @@ Task<void> put_content(HttpExchange& ex, ServiceContexts* all) {
 // Looks up a file the caller may see; answers 404 itself otherwise.
 Task<std::optional<FileRecord>> visible_file(HttpExchange& ex, ServiceContext& ctx, const Principal& who) {
   std::string id(ex.request().param("id"));
-  ApiError not_found(404, "not_found", "no file with id '" + id + "'");
-  if (!looks_like_uuid(id)) {
-    co_await respond_api_error(ex, std::move(not_found));
-    co_return std::nullopt;
-  }
-  auto r = co_await ctx.pg->query(file_sql::kGetFile, id);
-  if (!r.ok()) {
-    co_await respond_api_error(ex, api_error_from(r.error()));
-    co_return std::nullopt;
-  }
-  if (r->rows() == 0) {
-    co_await respond_api_error(ex, std::move(not_found));
-    co_return std::nullopt;
-  }
-  auto f = file_from_row(*r, 0);
+  auto f = co_await service::find_visible_file(*ctx.pg, who, std::move(id));
   if (!f.ok()) {
     co_await respond_api_error(ex, api_error_from(f.error()));
-    co_return std::nullopt;
-  }
-  if (!who.may_access(f->owner)) {  // others' files do not exist, as far as the caller knows
-    co_await respond_api_error(ex, std::move(not_found));
     co_return std::nullopt;
   }
   co_return std::move(*f);

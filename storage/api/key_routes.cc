@@ -7,12 +7,10 @@
 #include "http/json_writer.h"
 #include "storage/api/caller_auth.h"
 #include "storage/api/json_body.h"
-#include "storage/auth/api_key.h"
 #include "storage/auth/api_key_store.h"
 #include "storage/auth/api_scope.h"
 #include "storage/auth/rfc3339.h"
-#include "storage/upload/upload_queries.h"
-#include "storage/upload/upload_session.h"
+#include "storage/service/keys/api_keys.h"
 
 namespace sluice {
 
@@ -21,44 +19,13 @@ namespace {
 constexpr size_t kMaxNameChars = 128;
 constexpr int kMaxListed = 1000;
 
-#define SLUICE_KEY_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-
-// $1 owner, $2 prefix, $3 secret hash, $4 name, $5 scopes, $6 expiry in Unix milliseconds or NULL.
-constexpr PgStatement kInsertKey{
-    "sluice_api_key_insert",
-    "INSERT INTO sluice.api_keys (owner, prefix, secret_hash, name, scopes, expires_at) "
-    "VALUES ($1, $2, $3, $4, $5::text[], to_timestamp($6::bigint / 1000.0)) "
-    "RETURNING id::text, " SLUICE_KEY_TIME("created_at") ", " SLUICE_KEY_TIME("expires_at"),
-    6};
-
-// $1 owner, $2 limit. Keys not revoked (expired ones too, with their expiresAt), newest first.
-constexpr PgStatement kListKeys{
-    "sluice_api_key_list",
-    "SELECT id::text, prefix, name, scopes, " SLUICE_KEY_TIME("created_at") ", " SLUICE_KEY_TIME("last_used_at")
-    ", " SLUICE_KEY_TIME("expires_at")
-    " FROM sluice.api_keys WHERE owner = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC LIMIT $2",
-    2};
-
-// $1 key id, $2 owner. Returns the prefix of the key it revoked (none: not the caller's, or gone).
-constexpr PgStatement kRevokeKey{
-    "sluice_api_key_revoke",
-    "UPDATE sluice.api_keys SET revoked_at = now() WHERE id = $1::uuid AND owner = $2 AND revoked_at IS NULL "
-    "RETURNING prefix",
-    2};
-
-#undef SLUICE_KEY_TIME
-
 bool printable(std::string_view s) {
   for (unsigned char c : s)
     if (c < 0x20 || c == 0x7F) return false;
   return true;
 }
 
-struct NewKeyRequest {
-  std::string name;
-  ApiScopes scopes = kAllApiScopes;  // a key created without "scopes" may do all its owner may
-  std::optional<int64_t> expires_millis;
-};
+using NewKeyRequest = service::NewApiKey;
 
 ApiError unknown_scope(std::string_view scope) {
   std::string shown(scope.substr(0, 64));
@@ -122,85 +89,65 @@ void write_scopes(http::JsonWriter& w, const std::vector<std::string>& scopes) {
   w.end_array();
 }
 
-void write_time_or_null(http::JsonWriter& w, const PgResult& r, int row, int col) {
-  if (r.is_null(row, col))
-    w.null();
+void write_time_or_null(http::JsonWriter& w, const std::optional<std::string>& t) {
+  if (t)
+    w.string(*t);
   else
-    w.string(r.text(row, col));
+    w.null();
 }
 
 Task<void> create_key(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::keys_write);
   if (!who) co_return;
-  // A leaked key must not be able to mint more keys that outlive its revocation.
-  if (who->via_api_key)
-    co_return co_await respond_api_error(ex,
-                                         ApiError(403, "forbidden", "API keys cannot create API keys; use a token"));
+  if (auto may = service::may_create_api_keys(*who); !may.ok())
+    co_return co_await respond_api_error(ex, api_error_from(may.error()));
   auto body = co_await read_json_body(ex);
   if (auto* e = std::get_if<ApiError>(&body)) co_return co_await respond_api_error(ex, std::move(*e));
   auto req = parse_new_key(std::get<std::string>(body), static_cast<int64_t>(time(nullptr)));
   if (auto* e = std::get_if<ApiError>(&req)) co_return co_await respond_api_error(ex, std::move(*e));
-  NewKeyRequest& nk = std::get<NewKeyRequest>(req);
-
-  auto account = co_await ctx.pg->query(upload_sql::kEnsureAccount, who->user_id, who->tier);
-  if (!account.ok()) co_return co_await respond_api_error(ex, api_error_from(account.error()));
-  // Prefixes are random (36^8); a collision is retried with a fresh key.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    auto key = auth::generate_api_key();
-    if (!key.ok()) co_return co_await respond_api_error(ex, api_error_from(key.error()));
-    std::vector<std::string> scope_list = scope_names(nk.scopes);
-    auto r = co_await ctx.pg->query(kInsertKey, who->user_id, key->prefix, key->secret_hash, nk.name, scope_list,
-                                    nk.expires_millis);
-    if (!r.ok() && r.error().code == Errc::already_exists) continue;
-    if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
-    std::string id(r->text(0, 0));
-    std::string out;
-    http::JsonWriter w(out);
-    w.begin_object();
-    w.key("id").string(id);
-    w.key("key").string(key->full_key);
-    w.key("prefix").string(key->prefix);
-    w.key("name").string(nk.name);
-    write_scopes(w, scope_list);
-    w.key("createdAt").string(r->text(0, 1));
-    w.key("expiresAt");
-    write_time_or_null(w, *r, 0, 2);
-    w.end_object();
-    Response resp = Response::json(201, std::move(out));
-    resp.header("Location", "/v1/keys/" + id);
-    resp.header("Cache-Control", "no-store");  // the secret is in this body and nowhere else
-    (void)co_await ex.respond(std::move(resp));
-    co_return;
-  }
-  co_await respond_api_error(ex, ApiError(500, "internal", "could not allocate a unique key prefix"));
+  NewKeyRequest nk = std::get<NewKeyRequest>(std::move(req));
+  auto key = co_await service::create_api_key(*ctx.pg, *who, std::move(nk));
+  if (!key.ok()) co_return co_await respond_api_error(ex, api_error_from(key.error()));
+  std::string out;
+  http::JsonWriter w(out);
+  w.begin_object();
+  w.key("id").string(key->id);
+  w.key("key").string(key->full_key);
+  w.key("prefix").string(key->prefix);
+  w.key("name").string(key->name);
+  write_scopes(w, key->scopes);
+  w.key("createdAt").string(key->created_at);
+  w.key("expiresAt");
+  write_time_or_null(w, key->expires_at);
+  w.end_object();
+  Response resp = Response::json(201, std::move(out));
+  resp.header("Location", "/v1/keys/" + key->id);
+  resp.header("Cache-Control", "no-store");  // the secret is in this body and nowhere else
+  (void)co_await ex.respond(std::move(resp));
 }
 
 Task<void> list_keys(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::keys_write);
   if (!who) co_return;
-  auto r = co_await ctx.pg->query(kListKeys, who->user_id, kMaxListed);
-  if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
+  auto keys = co_await service::list_api_keys(*ctx.pg, who->user_id, kMaxListed);
+  if (!keys.ok()) co_return co_await respond_api_error(ex, api_error_from(keys.error()));
   std::string out;
   http::JsonWriter w(out);
   w.begin_object();
   w.key("items").begin_array();
-  for (int i = 0; i < r->rows(); ++i) {
+  for (const service::ApiKeyInfo& k : *keys) {
     w.begin_object();
-    w.key("id").string(r->text(i, 0));
-    w.key("prefix").string(r->text(i, 1));
-    w.key("name").string(r->text(i, 2));
-    std::vector<std::string> scopes;
-    if (auto arr = r->text_array(i, 3); arr.ok())
-      for (auto& s : *arr)
-        if (s) scopes.push_back(std::move(*s));
-    write_scopes(w, scopes);
-    w.key("createdAt").string(r->text(i, 4));
+    w.key("id").string(k.id);
+    w.key("prefix").string(k.prefix);
+    w.key("name").string(k.name);
+    write_scopes(w, k.scopes);
+    w.key("createdAt").string(k.created_at);
     w.key("lastUsedAt");
-    write_time_or_null(w, *r, i, 5);
+    write_time_or_null(w, k.last_used_at);
     w.key("expiresAt");
-    write_time_or_null(w, *r, i, 6);
+    write_time_or_null(w, k.expires_at);
     w.end_object();
   }
   w.end_array();
@@ -213,12 +160,9 @@ Task<void> revoke_key(HttpExchange& ex, ServiceContexts* all) {
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::keys_write);
   if (!who) co_return;
   std::string id(ex.request().param("id"));
-  ApiError not_found(404, "not_found", "no API key with id '" + id + "'");
-  if (!looks_like_uuid(id)) co_return co_await respond_api_error(ex, std::move(not_found));
-  auto r = co_await ctx.pg->query(kRevokeKey, id, who->user_id);
-  if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
-  if (r->rows() == 0) co_return co_await respond_api_error(ex, std::move(not_found));
-  std::string prefix(r->text(0, 0));
+  auto revoked = co_await service::revoke_api_key(*ctx.pg, who->user_id, std::move(id));
+  if (!revoked.ok()) co_return co_await respond_api_error(ex, api_error_from(revoked.error()));
+  std::string prefix = std::move(*revoked);
   // This core forgets the key before answering; the others as soon as the message lands.
   if (ctx.api_keys) ctx.api_keys->forget(prefix);
   Reactor& here = ex.reactor();

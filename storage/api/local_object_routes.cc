@@ -8,7 +8,7 @@
 #include "storage/api/caller_auth.h"
 #include "storage/api/request_body_source.h"
 #include "storage/local/local_store.h"
-#include "storage/upload/multipart_queries.h"
+#include "storage/service/uploads/session_rows.h"
 #include "storage/upload/multipart_record.h"
 #include "storage/upload/part_admission.h"
 #include "storage/upload/upload_pace.h"
@@ -46,10 +46,7 @@ ApiError denied(std::string msg) { return ApiError(403, "forbidden", std::move(m
 // A part PUT is only taken for an active session's store upload, at exactly its layout's size.
 Task<std::variant<MultipartRecord, ApiError>> check_part_target(PgPool& pg, std::string key, std::string upload_id,
                                                                 int part, uint64_t length) {
-  auto r = co_await pg.query(multipart_sql::kGetSessionByStoreUpload, upload_id);
-  if (!r.ok()) co_return api_error_from(r.error());
-  if (r->rows() == 0) co_return ApiError(404, "not_found", "no such upload");
-  auto rec = session_from_row(*r, 0);
+  auto rec = co_await service::find_session_by_store_upload(pg, std::move(upload_id));
   if (!rec.ok()) co_return api_error_from(rec.error());
   if (rec->object_key != key) co_return denied("the URL's key does not belong to this upload");
   if (!rec->active()) co_return ApiError(409, "upload_" + rec->state, "this upload is " + rec->state);

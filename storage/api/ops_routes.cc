@@ -1,28 +1,18 @@
 #include "storage/api/ops_routes.h"
 
-#include <charconv>
 #include <ctime>
 
 #include "core/log.h"
 #include "db/redis_client.h"
 #include "http/json_writer.h"
 #include "storage/api/caller_auth.h"
+#include "storage/service/admission/lease_admin.h"
 
 namespace sluice {
 
 namespace {
 
 using namespace std::chrono_literals;
-
-// The lease set of a user, as storage/upload/user_leases.cc names it.
-std::string lease_key(const std::string& user) { return "sluice:leases:{" + user + "}"; }
-
-// KEYS[1] lease set. Returns how many leases it held.
-constexpr const char* kDropLeasesLua = R"lua(
-local n = redis.call('ZCARD', KEYS[1])
-redis.call('DEL', KEYS[1])
-return n
-)lua";
 
 // How long /health/ready waits for the object store: a load balancer's probe must get an
 // answer well within its own timeout.
@@ -109,28 +99,15 @@ Task<void> write_user_leases(http::JsonWriter& w, ServiceContext& ctx, std::stri
   w.begin_object();
   w.key("user").string(user);
   if (ctx.redis) {
-    std::vector<std::string> cmd;
-    cmd.push_back("ZRANGE");
-    cmd.push_back(lease_key(user));
-    cmd.push_back("0");
-    cmd.push_back("-1");
-    cmd.push_back("WITHSCORES");
-    auto r = co_await ctx.redis->command(std::move(cmd), deadline_after(2s));
-    if (r.ok()) {
-      int64_t now_ms = static_cast<int64_t>(time(nullptr)) * 1000;
-      std::vector<std::pair<std::string, std::string>> live;
-      for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
-        const std::string& score = r->elements[i + 1].str;
-        int64_t expiry = 0;
-        auto [end, ec] = std::from_chars(score.data(), score.data() + score.size(), expiry);
-        if (ec == std::errc() && expiry > now_ms) live.emplace_back(r->elements[i].str, std::to_string(expiry));
-      }
-      w.key("activeUploads").uint64(live.size());
+    int64_t now_ms = static_cast<int64_t>(time(nullptr)) * 1000;
+    auto live = co_await service::live_user_leases(*ctx.redis, user, now_ms);
+    if (live.ok()) {
+      w.key("activeUploads").uint64(live->size());
       w.key("leases").begin_array();
-      for (const auto& [id, expiry] : live) {
+      for (const service::UserLease& l : *live) {
         w.begin_object();
-        w.key("uploadId").string(id);
-        w.key("expiresAtMs").raw(expiry);
+        w.key("uploadId").string(l.upload_id);
+        w.key("expiresAtMs").int64(l.expires_at_ms);
         w.end_object();
       }
       w.end_array();
@@ -194,17 +171,13 @@ Task<void> drop_user_leases(HttpExchange& ex, ServiceContexts* all) {
   if (!ctx.redis)
     co_return co_await respond_api_error(
         ex, ApiError(501, "not_implemented", "without Redis, leases are per instance and end with their uploads"));
-  static const RedisScript kDrop(kDropLeasesLua);
-  std::vector<std::string> keys;
-  keys.push_back(lease_key(user));
-  std::vector<std::string> args;
-  auto r = co_await ctx.redis->eval(kDrop, std::move(keys), std::move(args), deadline_after(2s));
-  if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
+  auto dropped = co_await service::drop_user_leases(*ctx.redis, user);
+  if (!dropped.ok()) co_return co_await respond_api_error(ex, api_error_from(dropped.error()));
   std::string out;
   http::JsonWriter w(out);
   w.begin_object();
   w.key("user").string(user);
-  w.key("dropped").int64(r->integer);
+  w.key("dropped").int64(*dropped);
   w.end_object();
   (void)co_await ex.respond(Response::json(200, std::move(out)));
 }

@@ -7,7 +7,7 @@
 #include "storage/api/caller_auth.h"
 #include "storage/api/core_stats.h"
 #include "storage/api/json_body.h"
-#include "storage/upload/upload_queries.h"
+#include "storage/service/accounts/accounts.h"
 
 namespace sluice {
 
@@ -15,40 +15,6 @@ namespace {
 
 // Far below bigint's limit, like the 'unlimited' tier, so used + reserved + size cannot overflow.
 constexpr int64_t kMaxQuotaBytes = int64_t{1} << 60;
-
-// $1 user. One row when the account exists.
-constexpr PgStatement kAccountQuota{
-    "sluice_quota_of",
-    "SELECT a.tier, COALESCE(a.quota_bytes_override, t.quota_bytes), a.used_bytes, a.reserved_bytes, a.file_count,"
-    "       t.max_files, t.max_file_bytes, t.max_concurrent_uploads, a.reserved_files "
-    "FROM sluice.accounts a JOIN sluice.tiers t ON t.name = a.tier WHERE a.user_id = $1",
-    1};
-
-constexpr PgStatement kTierExists{"sluice_quota_tier_exists", "SELECT 1 FROM sluice.tiers WHERE name = $1", 1};
-
-// $1 user, $2 tier (NULL: keep, or 'free' for a new account), $3 whether to set the override,
-// $4 the override (NULL: back to the tier's quota).
-constexpr PgStatement kSetQuota{
-    "sluice_quota_set",
-    "INSERT INTO sluice.accounts (user_id, tier, quota_bytes_override) "
-    "VALUES ($1, COALESCE($2, 'free'), CASE WHEN $3::bool THEN $4::bigint END) "
-    "ON CONFLICT (user_id) DO UPDATE SET tier = COALESCE($2, sluice.accounts.tier),"
-    "  quota_bytes_override = CASE WHEN $3::bool THEN $4::bigint ELSE sluice.accounts.quota_bytes_override END,"
-    "  updated_at = now() "
-    "RETURNING user_id",
-    4};
-
-constexpr PgStatement kTotals{
-    "sluice_admin_totals",
-    "SELECT (SELECT count(*) FROM sluice.accounts),"
-    "       (SELECT count(*) FROM sluice.files WHERE status = 'available'),"
-    "       (SELECT COALESCE(sum(size), 0)::bigint FROM sluice.files WHERE status = 'available'),"
-    "       (SELECT count(*) FROM sluice.files WHERE status = 'uploading'),"
-    "       (SELECT count(*) FROM sluice.files WHERE status = 'failed'),"
-    "       (SELECT COALESCE(sum(used_bytes), 0)::bigint FROM sluice.accounts),"
-    "       (SELECT COALESCE(sum(reserved_bytes), 0)::bigint FROM sluice.accounts),"
-    "       (SELECT count(*) FROM sluice.api_keys WHERE revoked_at IS NULL)",
-    0};
 
 bool valid_tier_name(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
@@ -58,43 +24,24 @@ bool valid_tier_name(std::string_view s) {
 }
 
 // The quota document of `user`; creates the account (tier `tier`, or free) on first use.
-Task<std::variant<std::string, ApiError>> quota_json(ServiceContext& ctx, std::string user, std::string tier) {
-  auto r = co_await ctx.pg->query(kAccountQuota, user);
-  if (r.ok() && r->rows() == 0) {
-    auto e = co_await ctx.pg->query(upload_sql::kEnsureAccount, user, tier);
-    if (!e.ok()) co_return api_error_from(e.error());
-    r = co_await ctx.pg->query(kAccountQuota, user);
-  }
-  if (!r.ok()) co_return api_error_from(r.error());
-  if (r->rows() == 0) co_return ApiError(500, "internal", "account vanished while being read");
-  // In-flight uploads: the lease count is what the per-user limit checks; without it, the
-  // account's reserved file slots (uploads admitted and not yet settled) say the same.
-  int64_t active = *r->int64(0, 8);
-  if (ctx.leases) {
-    auto n = co_await ctx.leases->count(user);
-    if (n.ok()) active = *n;
-  }
+Task<void> respond_quota(HttpExchange& ex, ServiceContext& ctx, std::string user, std::string tier) {
+  auto q = co_await service::account_quota(*ctx.pg, ctx.leases, std::move(user), std::move(tier));
+  if (!q.ok()) co_return co_await respond_api_error(ex, api_error_from(q.error()));
   std::string out;
   http::JsonWriter w(out);
   w.begin_object();
-  w.key("user").string(user);
-  w.key("tier").string(r->text(0, 0));
-  w.key("quotaBytes").int64(*r->int64(0, 1));
-  w.key("usedBytes").int64(*r->int64(0, 2));
-  w.key("reservedBytes").int64(*r->int64(0, 3));
-  w.key("fileCount").int64(*r->int64(0, 4));
-  w.key("maxFiles").int64(*r->int64(0, 5));
-  w.key("maxFileBytes").int64(*r->int64(0, 6));
-  w.key("maxConcurrentUploads").int64(*r->int64(0, 7));
-  w.key("activeUploads").int64(active);
+  w.key("user").string(q->user);
+  w.key("tier").string(q->tier);
+  w.key("quotaBytes").int64(q->quota_bytes);
+  w.key("usedBytes").int64(q->used_bytes);
+  w.key("reservedBytes").int64(q->reserved_bytes);
+  w.key("fileCount").int64(q->file_count);
+  w.key("maxFiles").int64(q->max_files);
+  w.key("maxFileBytes").int64(q->max_file_bytes);
+  w.key("maxConcurrentUploads").int64(q->max_concurrent_uploads);
+  w.key("activeUploads").int64(q->active_uploads);
   w.end_object();
-  co_return out;
-}
-
-Task<void> respond_quota(HttpExchange& ex, ServiceContext& ctx, std::string user, std::string tier) {
-  auto doc = co_await quota_json(ctx, std::move(user), std::move(tier));
-  if (auto* e = std::get_if<ApiError>(&doc)) co_return co_await respond_api_error(ex, std::move(*e));
-  (void)co_await ex.respond(Response::json(200, std::get<std::string>(std::move(doc))));
+  (void)co_await ex.respond(Response::json(200, std::move(out)));
 }
 
 Task<void> get_quota(HttpExchange& ex, ServiceContexts* all) {
@@ -104,11 +51,7 @@ Task<void> get_quota(HttpExchange& ex, ServiceContexts* all) {
   co_await respond_quota(ex, ctx, who->user_id, who->tier);
 }
 
-struct QuotaChange {
-  std::optional<std::string> tier;
-  bool set_quota = false;
-  std::optional<int64_t> quota_bytes;  // nullopt with set_quota: back to the tier's quota
-};
+using service::QuotaChange;
 
 std::variant<QuotaChange, ApiError> parse_quota_change(const std::string& body) {
   simdjson::dom::parser parser;
@@ -146,15 +89,9 @@ Task<void> put_user_quota(HttpExchange& ex, ServiceContexts* all) {
   if (auto* e = std::get_if<ApiError>(&body)) co_return co_await respond_api_error(ex, std::move(*e));
   auto change = parse_quota_change(std::get<std::string>(body));
   if (auto* e = std::get_if<ApiError>(&change)) co_return co_await respond_api_error(ex, std::move(*e));
-  QuotaChange& c = std::get<QuotaChange>(change);
-  if (c.tier) {
-    auto t = co_await ctx.pg->query(kTierExists, *c.tier);
-    if (!t.ok()) co_return co_await respond_api_error(ex, api_error_from(t.error()));
-    if (t->rows() == 0)
-      co_return co_await respond_api_error(ex, ApiError(400, "invalid_tier", "no tier named '" + *c.tier + "'"));
-  }
-  auto r = co_await ctx.pg->query(kSetQuota, user, c.tier, c.set_quota, c.quota_bytes);
-  if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
+  QuotaChange c = std::get<QuotaChange>(std::move(change));
+  auto changed = co_await service::change_quota(*ctx.pg, user, std::move(c));
+  if (!changed.ok()) co_return co_await respond_api_error(ex, api_error_from(changed.error()));
   co_await respond_quota(ex, ctx, user, std::string());
 }
 
@@ -162,22 +99,22 @@ Task<void> get_admin_stats(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate_admin(ex, ctx);
   if (!who) co_return;
-  auto r = co_await ctx.pg->query(kTotals);
-  if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
+  auto t = co_await service::service_totals(*ctx.pg);
+  if (!t.ok()) co_return co_await respond_api_error(ex, api_error_from(t.error()));
   std::vector<CoreStats> per_core = co_await gather_core_stats(ex.reactor(), all);
   CoreStats total = sum_core_stats(per_core);
   std::string out;
   http::JsonWriter w(out);
   w.begin_object();
   w.key("totals").begin_object();
-  w.key("accounts").int64(*r->int64(0, 0));
-  w.key("files").int64(*r->int64(0, 1));
-  w.key("storedBytes").int64(*r->int64(0, 2));
-  w.key("uploadingFiles").int64(*r->int64(0, 3));
-  w.key("failedFiles").int64(*r->int64(0, 4));
-  w.key("usedBytes").int64(*r->int64(0, 5));
-  w.key("reservedBytes").int64(*r->int64(0, 6));
-  w.key("activeApiKeys").int64(*r->int64(0, 7));
+  w.key("accounts").int64(t->accounts);
+  w.key("files").int64(t->files);
+  w.key("storedBytes").int64(t->stored_bytes);
+  w.key("uploadingFiles").int64(t->uploading_files);
+  w.key("failedFiles").int64(t->failed_files);
+  w.key("usedBytes").int64(t->used_bytes);
+  w.key("reservedBytes").int64(t->reserved_bytes);
+  w.key("activeApiKeys").int64(t->active_api_keys);
   w.end_object();
   w.key("instance").begin_object();
   write_core_stats_fields(w, total);

@@ -11,9 +11,9 @@
 #include "storage/api/media_type.h"
 #include "storage/api/request_body_source.h"
 #include "storage/files/path_rules.h"
+#include "storage/service/uploads/session_rows.h"
 #include "storage/upload/multipart_completion.h"
 #include "storage/upload/multipart_ending.h"
-#include "storage/upload/multipart_queries.h"
 #include "storage/upload/multipart_requests.h"
 #include "storage/upload/part_admission.h"
 #include "storage/upload/upload_session.h"
@@ -22,7 +22,6 @@ namespace sluice {
 
 namespace {
 
-int64_t millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 int64_t seconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
 
 // A small JSON body, whole (the route's body limit bounds it).
@@ -51,8 +50,6 @@ std::string iso_time(int64_t unix_seconds) {
   return buf;
 }
 
-ApiError not_found(const std::string& id) { return ApiError(404, "not_found", "no upload with id '" + id + "'"); }
-
 ApiError not_active(const MultipartRecord& rec) {
   if (rec.state == "completing")
     return ApiError(409, "complete_in_progress", "this upload is being completed").with_header("Retry-After", "1");
@@ -62,26 +59,9 @@ ApiError not_active(const MultipartRecord& rec) {
 // The session the caller may touch, or nullopt after answering (others' sessions are 404).
 Task<std::optional<MultipartRecord>> find_session(HttpExchange& ex, ServiceContext& ctx, const Principal& who) {
   std::string id(ex.request().param("id"));
-  if (!looks_like_uuid(id)) {
-    co_await respond_api_error(ex, not_found(id));
-    co_return std::nullopt;
-  }
-  auto r = co_await ctx.pg->query(multipart_sql::kGetSession, id);
-  if (!r.ok()) {
-    co_await respond_api_error(ex, api_error_from(r.error()));
-    co_return std::nullopt;
-  }
-  if (r->rows() == 0) {
-    co_await respond_api_error(ex, not_found(id));
-    co_return std::nullopt;
-  }
-  auto rec = session_from_row(*r, 0);
+  auto rec = co_await service::find_visible_session(*ctx.pg, who, std::move(id));
   if (!rec.ok()) {
     co_await respond_api_error(ex, api_error_from(rec.error()));
-    co_return std::nullopt;
-  }
-  if (!who.may_access(rec->owner)) {
-    co_await respond_api_error(ex, not_found(id));
     co_return std::nullopt;
   }
   co_return std::move(*rec);
@@ -173,10 +153,9 @@ Task<void> get_upload(HttpExchange& ex, ServiceContexts* all) {
     }
   }
   if (!listed) {
-    auto r = co_await ctx.pg->query(multipart_sql::kListRecordedParts, rec->id);
-    if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
-    for (int i = 0; i < r->rows(); ++i)
-      parts.push_back(PartInfo{*r->int32(i, 0), static_cast<uint64_t>(*r->int64(i, 1)), std::string(r->text(i, 2))});
+    auto recorded = co_await service::recorded_parts(*ctx.pg, rec->id);
+    if (!recorded.ok()) co_return co_await respond_api_error(ex, api_error_from(recorded.error()));
+    parts = std::move(*recorded);
   }
   for (PartInfo& p : parts) p.etag = normalize_etag(p.etag);
   std::sort(parts.begin(), parts.end(), [](const PartInfo& a, const PartInfo& b) { return a.number < b.number; });
@@ -229,10 +208,9 @@ Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions o
   ctx.upload_stats.bytes += part->size;
   std::string etag = normalize_etag(part->etag);
   auto recorded =
-      co_await ctx.pg->query(multipart_sql::kRecordPart, rec->id, static_cast<int64_t>(n),
-                             static_cast<int64_t>(part->size), etag, millis(opts.sessions.stale_upload_after));
+      co_await service::record_part(*ctx.pg, rec->id, n, part->size, etag, opts.sessions.stale_upload_after);
   if (!recorded.ok()) co_return co_await respond_api_error(ex, api_error_from(recorded.error()));
-  if (recorded->rows() != 1)
+  if (!*recorded)
     co_return co_await respond_api_error(ex, ApiError(409, "upload_aborted", "the upload ended while the part arrived"));
   co_await ctx.leases->renew(rec->owner, rec->file_id);
   std::string out;
@@ -297,13 +275,12 @@ Task<void> heartbeat(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions 
   if (!who) co_return;
   auto rec = co_await find_session(ex, ctx, *who);
   if (!rec) co_return;
-  auto r = co_await ctx.pg->query(multipart_sql::kHeartbeat, rec->id, rec->owner,
-                                  static_cast<int64_t>(opts.heartbeat_rate), millis(opts.sessions.stale_upload_after));
-  if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
-  int64_t count = *r->int64(0, 0);
-  bool refreshed = *r->boolean(0, 1);
-  if (count > static_cast<int64_t>(opts.heartbeat_rate)) {
-    int64_t retry = std::max<int64_t>(1, *r->int64(0, 2));
+  auto beat = co_await service::heartbeat(*ctx.pg, *rec, static_cast<int64_t>(opts.heartbeat_rate),
+                                         opts.sessions.stale_upload_after);
+  if (!beat.ok()) co_return co_await respond_api_error(ex, api_error_from(beat.error()));
+  bool refreshed = beat->refreshed;
+  if (beat->rate_limited) {
+    int64_t retry = beat->retry_after_s;
     ApiError limited(429, "rate_limited",
                      "more than " + std::to_string(opts.heartbeat_rate) + " heartbeats per minute on your uploads");
     limited.with_header("Retry-After", std::to_string(retry));

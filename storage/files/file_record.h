@@ -33,12 +33,7 @@ struct FileRecord {
   std::string to_json() const;
 };
 
-// The column list every query returning files selects, in the order from_row() reads.
-inline constexpr const char* kFileColumns =
-    "id::text, owner, object_key, path, name, size, content_type, md5, sha256, etag, status, visibility, "
-    "tags, metadata::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
-
+// Reads a row selected with SLUICE_SQL_FILE_COLUMNS (storage/service/files/file_queries.h).
 Result<FileRecord> file_from_row(const PgResult& r, int row, int first_col = 0);
 
 }  // namespace sluice

@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "http/json_writer.h"
+#include "storage/service/admission/lease_key.h"
 #include "storage/upload/multipart_ending.h"
 #include "storage/upload/multipart_queries.h"
 
@@ -25,7 +26,7 @@ void log_failure(std::string_view what, const std::string& id, const Error& e) {
 
 }  // namespace
 
-std::string lease_key_for(const std::string& user) { return "sluice:leases:{" + user + "}"; }
+std::string lease_key_for(const std::string& user) { return service::lease_key(user); }
 
 JanitorReport& JanitorReport::operator+=(const JanitorReport& o) {
   stale_sessions += o.stale_sessions;
@@ -269,7 +270,7 @@ Task<Janitor::Counts> Janitor::sweep_leases() {
   std::string cursor = "0";
   std::string now = std::to_string(now_ms());
   for (int round = 0; round < 10000; ++round) {
-    std::vector<std::string> scan{"SCAN", cursor, "MATCH", "sluice:leases:*", "COUNT", "500"};
+    std::vector<std::string> scan{"SCAN", cursor, "MATCH", service::kLeaseKeyPattern, "COUNT", "500"};
     auto page = co_await redis_->command(std::move(scan), deadline_after(std::chrono::seconds(5)));
     if (!page.ok() || page->elements.size() != 2) {
       if (!page.ok()) log_failure("lease_sweep", "", page.error());

@@ -47,7 +47,7 @@ struct JanitorReport {
   std::string to_json() const;
 };
 
-// The Redis key of a user's upload leases; must match UserLeases (storage/upload/user_leases.h).
+// The Redis key of a user's upload leases (service::lease_key, storage/service/admission/lease_key.h).
 std::string lease_key_for(const std::string& user);
 
 class Janitor {

@@ -8,6 +8,7 @@ Errc kind_of(Reason r) {
   switch (r) {
     case Reason::invalid_request:
     case Reason::invalid_size:
+    case Reason::unknown_tier:
     case Reason::checksum_mismatch: return Errc::invalid_argument;
     case Reason::not_found: return Errc::not_found;
     case Reason::forbidden:
@@ -37,6 +38,7 @@ std::string_view reason_name(Reason r) {
   switch (r) {
     case Reason::invalid_request: return "invalid_request";
     case Reason::invalid_size: return "invalid_size";
+    case Reason::unknown_tier: return "invalid_tier";
     case Reason::size_out_of_range: return "size_out_of_range";
     case Reason::checksum_mismatch: return "checksum_mismatch";
     case Reason::not_found: return "not_found";

@@ -13,6 +13,7 @@ namespace sluice {
 enum class Reason {
   invalid_request,        // malformed input (the message says which field and why)
   invalid_size,           // a size or length out of its allowed range
+  unknown_tier,           // no tier has this name
   size_out_of_range,      // a client size that no file could have
   checksum_mismatch,      // the bytes do not match the digest the client sent
   not_found,              // absent, or not the caller's: indistinguishable on purpose

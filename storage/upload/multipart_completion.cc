@@ -4,7 +4,7 @@
 #include <map>
 
 #include "core/log.h"
-#include "storage/files/file_queries.h"
+#include "storage/service/files/file_queries.h"
 #include "storage/upload/multipart_ending.h"
 #include "storage/upload/multipart_queries.h"
 

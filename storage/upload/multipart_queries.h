@@ -5,15 +5,17 @@
 #pragma once
 
 #include "db/pg_statement.h"
+#include "storage/service/events/outbox_queries.h"
+#include "storage/service/files/file_queries.h"
+#include "storage/service/sql_time.h"
 
 namespace sluice::multipart_sql {
 
 // The columns session_from_row() reads (storage/upload/multipart_record.h), from uploads u
 // joined with files f.
-#define SLUICE_ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 #define SLUICE_SESSION_COLUMNS                                                                                \
   "u.id::text, u.file_id::text, u.owner, f.object_key, u.s3_upload_id, u.part_size, u.declared_size, "     \
-  "u.total_parts, u.reserved_bytes, u.state, " SLUICE_ISO("u.expires_at") ", " SLUICE_ISO("u.created_at") \
+  "u.total_parts, u.reserved_bytes, u.state, " SLUICE_SQL_ISO_TIME("u.expires_at") ", " SLUICE_SQL_ISO_TIME("u.created_at") \
   ", f.content_type, f.status "
 
 // $1 upload id, $2 file id, $3 owner, $4 part size, $5 declared size, $6 total parts,
@@ -23,7 +25,7 @@ inline constexpr PgStatement kCreateSession{
     "INSERT INTO sluice.uploads (id, file_id, owner, part_size, declared_size, total_parts, reserved_bytes, "
     "                            expires_at) "
     "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, now() + $8::bigint * interval '1 millisecond') "
-    "RETURNING " SLUICE_ISO("expires_at"),
+    "RETURNING " SLUICE_SQL_ISO_TIME("expires_at"),
     8};
 
 // $1 upload id, $2 the store's multipart upload id.
@@ -121,7 +123,7 @@ inline constexpr PgStatement kReleaseCompletion{
 
 // $1 upload id, $2 the object's etag. A claimed session's commit, with the same effect as
 // upload_sql::kCommit: file available, reservation settled into usage, outbox event. Returns the
-// file (kFileColumns order) or no row when the session was not 'completing'.
+// file (SLUICE_SQL_FILE_COLUMNS order) or no row when the session was not 'completing'.
 inline constexpr PgStatement kCommitSession{
     "sluice_mpu_commit",
     "WITH u AS ("
@@ -137,14 +139,8 @@ inline constexpr PgStatement kCommitSession{
     "         reserved_files = a.reserved_files - 1, used_bytes = a.used_bytes + u.declared_size,"
     "         file_count = a.file_count + 1, updated_at = now()"
     "  FROM u WHERE a.user_id = u.owner RETURNING a.user_id"
-    "), e AS ("
-    "  INSERT INTO sluice.events (kind, aggregate_id, payload)"
-    "  SELECT 'file.uploaded', f.id::text, jsonb_build_object('owner', f.owner, 'size', f.size, 'key', f.object_key)"
-    "  FROM f"
-    ")"
-    "SELECT f.id::text, f.owner, f.object_key, f.path, f.name, f.size, f.content_type, f.md5, f.sha256, f.etag,"
-    "       f.status, f.visibility, f.tags, f.metadata::text, " SLUICE_ISO("f.created_at") ", " SLUICE_ISO(
-        "f.updated_at") " FROM f, a",
+    "), e AS (" SLUICE_SQL_FILE_UPLOADED_EVENT ")"
+    "SELECT " SLUICE_SQL_FILE_COLUMNS "FROM f, a",
     2};
 
 // $1 upload id, $2 final state ('aborted' or 'failed'), $3 whether a 'completing' session may
@@ -243,6 +239,5 @@ inline constexpr PgStatement kZeroIdleReservation{
     1};
 
 #undef SLUICE_SESSION_COLUMNS
-#undef SLUICE_ISO
 
 }  // namespace sluice::multipart_sql

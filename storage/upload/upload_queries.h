@@ -4,16 +4,15 @@
 #pragma once
 
 #include "db/pg_statement.h"
+#include "storage/service/accounts/account_queries.h"
+#include "storage/service/events/outbox_queries.h"
+#include "storage/service/files/file_queries.h"
 
 namespace sluice::upload_sql {
 
-// $1 user, $2 tier for a new account. Creates the account on first use.
-inline constexpr PgStatement kEnsureAccount{
-    "sluice_ensure_account",
-    "INSERT INTO sluice.accounts (user_id, tier) "
-    "VALUES ($1, COALESCE((SELECT name FROM sluice.tiers WHERE name = $2), 'free')) "
-    "ON CONFLICT (user_id) DO NOTHING",
-    2};
+// The account a reservation needs is created by account_sql::kEnsureAccount (the accounts
+// capability owns sluice.accounts); the upload path names it here too.
+using account_sql::kEnsureAccount;
 
 // $1 user, $2 bytes to reserve (NULL: the tier's max file size, for bodies of unknown length;
 // with $9 NULL, an upper bound such as a form body's length: the tier's max caps it),
@@ -50,7 +49,7 @@ inline constexpr PgStatement kReserve{
     9};
 
 // $1 file id, $2 owner, $3 final size, $4 md5, $5 sha256, $6 etag, $7 reserved amount.
-// Returns the committed file (kFileColumns order) or no row if it was not 'uploading'.
+// Returns the committed file (SLUICE_SQL_FILE_COLUMNS order) or no row if it was not 'uploading'.
 inline constexpr PgStatement kCommit{
     "sluice_commit_file",
     "WITH f AS ("
@@ -60,16 +59,8 @@ inline constexpr PgStatement kCommit{
     "  UPDATE sluice.accounts SET reserved_bytes = reserved_bytes - $7, reserved_files = reserved_files - 1,"
     "         used_bytes = used_bytes + $3, file_count = file_count + 1, updated_at = now()"
     "  WHERE user_id = $2 AND EXISTS (SELECT 1 FROM f) RETURNING user_id"
-    "), e AS ("
-    "  INSERT INTO sluice.events (kind, aggregate_id, payload)"
-    "  SELECT 'file.uploaded', f.id::text, jsonb_build_object('owner', f.owner, 'size', f.size, 'key', f.object_key)"
-    "  FROM f"
-    ")"
-    "SELECT f.id::text, f.owner, f.object_key, f.path, f.name, f.size, f.content_type, f.md5, f.sha256, f.etag,"
-    "       f.status, f.visibility, f.tags, f.metadata::text,"
-    "       to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    "       to_char(f.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
-    "FROM f, a",
+    "), e AS (" SLUICE_SQL_FILE_UPLOADED_EVENT ")"
+    "SELECT " SLUICE_SQL_FILE_COLUMNS "FROM f, a",
     7};
 
 // $1 file id, $2 reserved amount. Marks an in-flight file failed and gives its reservation back;

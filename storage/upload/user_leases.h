@@ -15,6 +15,7 @@
 #include "core/task.h"
 #include "db/redis_client.h"
 #include "db/redis_script.h"
+#include "storage/service/admission/lease_key.h"
 
 namespace sluice {
 
@@ -64,7 +65,7 @@ class UserLeases {
   Duration ttl() const { return opts_.ttl; }
 
  private:
-  static std::string key_for(const std::string& user) { return "sluice:leases:{" + user + "}"; }
+  static std::string key_for(const std::string& user) { return service::lease_key(user); }
   unsigned home_core(const std::string& user) const;
   Task<Status> acquire_as(std::string user, std::string upload_id, std::string session, int limit);
   Task<Status> acquire_local(std::string user, std::string upload_id, std::string session, int limit);
