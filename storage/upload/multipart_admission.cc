@@ -3,7 +3,6 @@
 #include <ctime>
 
 #include "core/log.h"
-#include "http/json_writer.h"
 #include "storage/s3/part_plan.h"
 #include "storage/service/admission/admission_refusal.h"
 #include "storage/service/domain_error.h"

@@ -173,7 +173,8 @@ Task<Status> UploadSession::admit(UploadTarget target) {
   slot_ = std::move(*slot);
   file_id_ = new_uuid();
   object_key_ = object_key_for(who_.user_id, file_id_, static_cast<int64_t>(time(nullptr)));
-  if (Status reserved = co_await reserve(target_); !reserved.ok()) co_return reserved;
+  Status reserved = co_await reserve(target_);
+  if (!reserved.ok()) co_return reserved;
   reserved_ok_ = true;
   ++ctx_.upload_stats.started;
   if (!target_.tags.empty() || target_.metadata_json != "{}") {
