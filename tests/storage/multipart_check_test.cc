@@ -122,7 +122,7 @@ TEST(MultipartRequests, ParseBodies) {
   auto init =
       parse_initiate_request(R"({"path":"/a","name":"n.bin","contentType":"video/mp4","size":123,"partSize":null})");
   ASSERT_TRUE(init.ok()) << init.error().message;
-  EXPECT_EQ(init->size, 123u);
+  EXPECT_EQ(init->size.value(), 123u);
   EXPECT_EQ(*init->content_type, "video/mp4");
   EXPECT_FALSE(init->part_size);
   EXPECT_FALSE(parse_initiate_request(R"({"name":"n","size":-1})").ok());
