@@ -16,33 +16,6 @@ namespace {
 
 int64_t millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
-struct Reservation {
-  uint64_t amount = 0;
-  int max_concurrent = 1;
-};
-
-// upload_sql::kReserve, creating the account on first use (as UploadSession does).
-Task<Result<Reservation>> reserve(PgPool& pg, const Principal& who, const UploadTarget& t, std::string file_id,
-                                  std::string key) {
-  std::optional<int64_t> size = t.size->as_int64();
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto r = co_await pg.query(upload_sql::kReserve, who.user_id, size, file_id, key, t.path, t.name, t.content_type,
-                               t.visibility, size);
-    if (!r.ok()) co_return std::move(r).error();
-    if (r->rows() == 0) {
-      auto e = co_await pg.query(upload_sql::kEnsureAccount, who.user_id, who.tier);
-      if (!e.ok()) co_return std::move(e).error();
-      continue;
-    }
-    if (!*r->boolean(0, 0)) co_return reservation_refusal(*r, t);
-    Reservation out;
-    out.amount = static_cast<uint64_t>(*r->int64(0, 1));
-    out.max_concurrent = static_cast<int>(*r->int64(0, 9));
-    co_return out;
-  }
-  co_return Error(Errc::internal, "account could not be created");
-}
-
 }  // namespace
 
 Result<PartLayout> plan_session_parts(uint64_t size, std::optional<uint64_t> client_part_size,
@@ -90,7 +63,7 @@ Task<Result<MultipartRecord>> admit_multipart(ServiceContext& ctx, Principal who
   rec.state = "active";
   rec.file_status = "uploading";
 
-  auto reserved = co_await reserve(*ctx.pg, who, target, rec.file_id, rec.object_key);
+  auto reserved = co_await reserve_upload(*ctx.pg, who, target, rec.file_id, rec.object_key);
   if (!reserved.ok()) co_return std::move(reserved).error();
   Reservation res = *reserved;
   rec.reserved_bytes = res.amount;

@@ -137,7 +137,8 @@ void UploadSession::abort_in_background() {
   spawn(abort_upload(std::move(w)), &ctx_.background);
 }
 
-Task<Status> UploadSession::reserve(const UploadTarget& t) {
+Task<Result<Reservation>> reserve_upload(PgPool& pg, Principal who, UploadTarget t, std::string file_id,
+                                         std::string object_key) {
   std::optional<int64_t> size, amount_hint;
   // An empty file reserves one byte: kReserve refuses amounts <= 0, and the commit gives the
   // reservation back whatever it was.
@@ -145,23 +146,19 @@ Task<Status> UploadSession::reserve(const UploadTarget& t) {
   if (size) amount_hint = std::max<int64_t>(*size, 1);
   if (!t.size && t.size_bound) amount_hint = std::max<int64_t>(t.size_bound->as_int64(), 1);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto r = co_await ctx_.pg->query(upload_sql::kReserve, who_.user_id, amount_hint, file_id_, object_key_, t.path,
-                                     t.name, t.content_type, t.visibility, size);
+    auto r = co_await pg.query(upload_sql::kReserve, who.user_id, amount_hint, file_id, object_key, t.path, t.name,
+                               t.content_type, t.visibility, size);
     if (!r.ok()) co_return std::move(r).error();
     if (r->rows() == 0) {  // no account yet: create it from the caller's tier, then try again
-      auto e = co_await ctx_.pg->query(upload_sql::kEnsureAccount, who_.user_id, who_.tier);
+      auto e = co_await pg.query(upload_sql::kEnsureAccount, who.user_id, who.tier);
       if (!e.ok()) co_return std::move(e).error();
       continue;
     }
-    const PgResult& row = *r;
-    bool reserved = *row.boolean(0, 0);
-    if (reserved) {
-      int64_t amount = *row.int64(0, 1), max_concurrent = *row.int64(0, 9);
-      reserved_ = static_cast<uint64_t>(amount);
-      max_concurrent_ = static_cast<int>(max_concurrent);
-      co_return Status();
-    }
-    co_return reservation_refusal(row, t);
+    if (!*r->boolean(0, 0)) co_return reservation_refusal(*r, t);
+    Reservation out;
+    out.amount = static_cast<uint64_t>(*r->int64(0, 1));
+    out.max_concurrent = static_cast<int>(*r->int64(0, 9));
+    co_return out;
   }
   co_return Error(Errc::internal, "account could not be created");
 }
@@ -173,8 +170,10 @@ Task<Status> UploadSession::admit(UploadTarget target) {
   slot_ = std::move(*slot);
   file_id_ = new_uuid();
   object_key_ = object_key_for(who_.user_id, file_id_, static_cast<int64_t>(time(nullptr)));
-  Status reserved = co_await reserve(target_);
-  if (!reserved.ok()) co_return reserved;
+  auto reserved = co_await reserve_upload(*ctx_.pg, who_, target_, file_id_, object_key_);
+  if (!reserved.ok()) co_return std::move(reserved).error();
+  reserved_ = reserved->amount;
+  max_concurrent_ = reserved->max_concurrent;
   reserved_ok_ = true;
   ++ctx_.upload_stats.started;
   if (!target_.tags.empty() || target_.metadata_json != "{}") {

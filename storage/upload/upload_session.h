@@ -53,7 +53,6 @@ class UploadSession {
   const std::string& upload_id() const { return file_id_; }
 
  private:
-  Task<Status> reserve(const UploadTarget& t);
   void abort_in_background();
 
   ServiceContext& ctx_;
@@ -69,6 +68,19 @@ class UploadSession {
   bool object_written_ = false;
   bool committed_ = false;
 };
+
+// What upload_sql::kReserve granted: the bytes reserved and the tier's per-user upload limit.
+struct Reservation {
+  uint64_t amount = 0;
+  int max_concurrent = 1;
+};
+
+// The quota + file-count reservation and the file row (state 'uploading') for `target`, in one
+// statement, creating the caller's account from its tier on first use. The amount is the size
+// (at least 1 byte: an empty file reserves one), else min(size_bound, the tier's max file size),
+// else the tier's max file size. Refusals: reservation_refusal's, or a dependency's error.
+Task<Result<Reservation>> reserve_upload(PgPool& pg, Principal who, UploadTarget target, std::string file_id,
+                                         std::string object_key);
 
 // Why kReserve's row (reserved = false) refused `target`: invalid_size, file_too_large,
 // unsupported_media_type, quota_exceeded or file_limit_exceeded, with the account's usage in
