@@ -62,6 +62,7 @@ constexpr ReasonStatus kReasonStatus[] = {
     {"quota_exceeded", 507},
     {"file_limit_exceeded", 507},
     {"too_many_uploads", 429},
+    {"rate_limited", 429},
     {"server_busy", 503},
     {"client_too_slow", 408},
     {"storage_error", 502},

@@ -14,17 +14,16 @@
 #include "storage/service/domain_error.h"
 #include "storage/upload/multipart_completion.h"
 #include "storage/upload/multipart_ending.h"
-#include "storage/upload/multipart_queries.h"
 #include "storage/upload/multipart_requests.h"
 #include "storage/upload/part_admission.h"
 #include "storage/upload/session_lookup.h"
+#include "storage/upload/session_progress.h"
 #include "storage/upload/upload_session.h"
 
 namespace sluice {
 
 namespace {
 
-int64_t millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 int64_t seconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
 
 // A small JSON body, whole (the route's body limit bounds it).
@@ -45,14 +44,6 @@ std::string iso_time(int64_t unix_seconds) {
   char buf[40];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &g);
   return buf;
-}
-
-// Why a session that is not active takes no part (nor heartbeat): a complete running is worth
-// retrying shortly; any other state is final.
-Error not_active(const MultipartRecord& rec) {
-  if (rec.state == "completing")
-    return domain_error(Reason::complete_in_progress, "this upload is being completed", {}, 1);
-  return session_not_active(rec.state, "this upload is " + rec.state + "; it accepts no more parts");
 }
 
 // The {n} of a part route within the session's layout.
@@ -131,26 +122,9 @@ Task<void> get_upload(HttpExchange& ex, ServiceContexts* all) {
   std::string id(ex.request().param("id"));
   auto rec = co_await find_session(*ctx.pg, std::move(id), *who);
   if (!rec.ok()) co_return co_await respond_error(ex, std::move(rec).error());
-  // While the session is open the store is the truth (parts sent with presigned URLs never pass
-  // through Sluice); afterwards, what was recorded.
-  std::vector<PartInfo> parts;
-  bool listed = false;
-  if ((rec->active() || rec->state == "completing") && rec->store_upload_id) {
-    auto stored = co_await ctx.store->list_parts(rec->object_key, *rec->store_upload_id);
-    if (stored.ok()) {
-      parts = std::move(*stored);
-      listed = true;
-    }
-  }
-  if (!listed) {
-    auto r = co_await ctx.pg->query(multipart_sql::kListRecordedParts, rec->id);
-    if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
-    for (int i = 0; i < r->rows(); ++i)
-      parts.push_back(PartInfo{*r->int32(i, 0), static_cast<uint64_t>(*r->int64(i, 1)), std::string(r->text(i, 2))});
-  }
-  for (PartInfo& p : parts) p.etag = normalize_etag(p.etag);
-  std::sort(parts.begin(), parts.end(), [](const PartInfo& a, const PartInfo& b) { return a.number < b.number; });
-  (void)co_await ex.respond(Response::json(200, rec->to_json(parts)));
+  auto parts = co_await session_parts(ctx, *rec);
+  if (!parts.ok()) co_return co_await respond_error(ex, std::move(parts).error());
+  (void)co_await ex.respond(Response::json(200, rec->to_json(*parts)));
 }
 
 // --- PUT /v1/uploads/{id}/parts/{n}
@@ -165,7 +139,7 @@ Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions o
   auto number = part_number(ex, *rec);
   if (!number.ok()) co_return co_await respond_error(ex, std::move(number).error());
   uint32_t n = *number;
-  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_error(ex, not_active(*rec));
+  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_error(ex, session_not_accepting(*rec));
   Request& req = ex.request();
   uint64_t expected = rec->expected_part_size(n);
   if (req.chunked)
@@ -198,12 +172,8 @@ Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions o
   }
   ctx.upload_stats.bytes += part->size;
   std::string etag = normalize_etag(part->etag);
-  auto recorded =
-      co_await ctx.pg->query(multipart_sql::kRecordPart, rec->id, static_cast<int64_t>(n),
-                             static_cast<int64_t>(part->size), etag, millis(opts.sessions.stale_upload_after));
-  if (!recorded.ok()) co_return co_await respond_api_error(ex, api_error_from(recorded.error()));
-  if (recorded->rows() != 1)
-    co_return co_await respond_error(ex, domain_error(Reason::upload_aborted, "the upload ended while the part arrived"));
+  Status recorded = co_await record_part(*ctx.pg, rec->id, n, part->size, etag, opts.sessions.stale_upload_after);
+  if (!recorded.ok()) co_return co_await respond_error(ex, std::move(recorded).error());
   co_await ctx.leases->renew(rec->owner, rec->file_id);
   std::string out;
   http::JsonWriter w(out);
@@ -233,7 +203,7 @@ Task<void> presign_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptio
   auto number = part_number(ex, *rec);
   if (!number.ok()) co_return co_await respond_error(ex, std::move(number).error());
   uint32_t n = *number;
-  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_error(ex, not_active(*rec));
+  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_error(ex, session_not_accepting(*rec));
   int64_t expires = asked->value_or(opts.presign_default_expiry);
   if (expires < opts.presign_min_expiry || expires > opts.presign_max_expiry)
     co_return co_await respond_api_error(
@@ -270,23 +240,8 @@ Task<void> heartbeat(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions 
   std::string id(ex.request().param("id"));
   auto rec = co_await find_session(*ctx.pg, std::move(id), *who);
   if (!rec.ok()) co_return co_await respond_error(ex, std::move(rec).error());
-  auto r = co_await ctx.pg->query(multipart_sql::kHeartbeat, rec->id, rec->owner,
-                                  static_cast<int64_t>(opts.heartbeat_rate), millis(opts.sessions.stale_upload_after));
-  if (!r.ok()) co_return co_await respond_api_error(ex, api_error_from(r.error()));
-  int64_t count = *r->int64(0, 0);
-  bool refreshed = *r->boolean(0, 1);
-  if (count > static_cast<int64_t>(opts.heartbeat_rate)) {
-    int64_t retry = std::max<int64_t>(1, *r->int64(0, 2));
-    ApiError limited(429, "rate_limited",
-                     "more than " + std::to_string(opts.heartbeat_rate) + " heartbeats per minute on your uploads");
-    limited.with_header("Retry-After", std::to_string(retry));
-    co_return co_await respond_api_error(ex, std::move(limited));
-  }
-  if (!refreshed) {
-    if (rec->active()) rec->state = "ended";  // it ended between the read and the update
-    co_return co_await respond_error(ex, not_active(*rec));
-  }
-  co_await ctx.leases->renew(rec->owner, rec->file_id);
+  Status beat = co_await heartbeat(ctx, std::move(*rec), opts.heartbeat_rate, opts.sessions.stale_upload_after);
+  if (!beat.ok()) co_return co_await respond_error(ex, std::move(beat).error());
   Response resp;
   resp.status = 204;
   (void)co_await ex.respond(std::move(resp));
@@ -334,7 +289,7 @@ Task<void> abort_upload(HttpExchange& ex, ServiceContexts* all) {
   }
   if (rec->state == "completed")
     co_return co_await respond_error(ex, session_not_active(rec->state, "this upload is complete; delete the file instead"));
-  if (!rec->active()) co_return co_await respond_error(ex, not_active(*rec));
+  if (!rec->active()) co_return co_await respond_error(ex, session_not_accepting(*rec));
   auto ended = co_await end_multipart_session(*ctx.pg, *ctx.store, *rec, SessionEnd::aborted, false);
   if (!ended.ok()) co_return co_await respond_api_error(ex, api_error_from(ended.error()));
   if (!*ended)

@@ -38,6 +38,7 @@ Errc kind_of(Reason r) {
     case Reason::quota_exceeded:
     case Reason::file_limit_exceeded:
     case Reason::too_many_uploads:
+    case Reason::rate_limited:
     case Reason::size_beyond_store:
     case Reason::part_layout_beyond_store: return Errc::limit_exceeded;
     case Reason::server_busy:
@@ -69,6 +70,7 @@ std::string_view reason_name(Reason r) {
     case Reason::quota_exceeded: return "quota_exceeded";
     case Reason::file_limit_exceeded: return "file_limit_exceeded";
     case Reason::too_many_uploads: return "too_many_uploads";
+    case Reason::rate_limited: return "rate_limited";
     case Reason::server_busy: return "server_busy";
     case Reason::client_too_slow: return "client_too_slow";
     case Reason::store_failed: return "storage_error";

@@ -27,6 +27,7 @@ enum class Reason {
   quota_exceeded,         // the account's bytes would exceed its quota
   file_limit_exceeded,    // the account's file count would exceed its limit
   too_many_uploads,       // the user's concurrent uploads are at the tier's limit
+  rate_limited,           // more requests of this kind than the window allows
   server_busy,            // this instance has no slot for it now
   client_too_slow,        // the body came slower than the minimum rate
   store_failed,           // the object store refused or failed

@@ -68,6 +68,10 @@ TEST(ApiErrorFrom, DetailsAndRetryAfterTravelInTheError) {
   EXPECT_EQ(header(quota, "Retry-After"), "");
   ApiError busy = api_error_from(domain_error(Reason::complete_in_progress, "later", {}, 1));
   EXPECT_EQ(header(busy, "Retry-After"), "1");
+  ApiError limited = api_error_from(domain_error(Reason::rate_limited, "slow down", {}, 42));
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.code, "rate_limited");
+  EXPECT_EQ(header(limited, "Retry-After"), "42");
 }
 
 TEST(AdmissionRefusal, SlotsAndLeasesMapToOneSetOfRefusals) {
