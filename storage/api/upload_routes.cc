@@ -1,6 +1,5 @@
 #include "storage/api/upload_routes.h"
 
-#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <optional>
