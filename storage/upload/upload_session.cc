@@ -86,7 +86,8 @@ Error reservation_refusal(const PgResult& row, const UploadTarget& t) {
 }
 
 // A failed put: the body's own faults (too long, malformed) keep their meaning; anything else
-// is the store's, which the client could not have caused: 502/503/504, never a 4xx.
+// is the store's, which the client could not have caused: store_failed, store_timeout or
+// unavailable, never a refusal of the request.
 static Error store_failure(Error e) {
   switch (e.code) {
     case Errc::invalid_argument:
