@@ -38,6 +38,13 @@ struct ApiError {
 // The status and code for an internal Error that reached the API without a more specific
 // translation (e.g. a dependency failure): 503 for unavailable/timeout, 404 for not_found...
 // An Error with a public_message answers that, and keeps its message for the log only.
+// A service Error with a reason (storage/service/domain_error.h) maps through one table to its
+// status and code, with its details and Retry-After.
 ApiError api_error_from(const Error& e);
+
+// A failure reading the request body, which is the client's doing: 408 (too slow, idle), 413
+// (over the body limit), 400 (malformed), or 400 client_disconnected. Routes use it when the
+// body source kept a client error, whatever the store then said.
+ApiError body_api_error(const Error& e);
 
 }  // namespace sluice

@@ -17,15 +17,6 @@ namespace sluice {
 
 namespace {
 
-// The error for a body the client did not deliver (or nullopt when it was the store's fault).
-std::optional<ApiError> client_body_error(const RequestBodySource& src) {
-  if (!src.client_error()) return std::nullopt;
-  const Error& e = *src.client_error();
-  int status = status_for_body_error(e);
-  if (status == 0) return ApiError(400, "client_disconnected", e.message);
-  return ApiError(status, std::string(default_error_code(status)), e.message);
-}
-
 Task<void> put_content(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
@@ -61,23 +52,23 @@ Task<void> put_content(HttpExchange& ex, ServiceContexts* all) {
   if (!sums.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_checksum", sums.error().message));
 
   UploadSession upload(ctx, *who);
-  if (auto refused = co_await upload.admit(t)) co_return co_await respond_api_error(ex, std::move(*refused));
+  Status admitted = co_await upload.admit(t);
+  if (!admitted.ok()) co_return co_await respond_api_error(ex, api_error_from(admitted.error()));
   ex.set_body_limit(t.size ? t.size->value() : upload.reserved_bytes());
   RequestBodySource body(ex);
   std::vector<std::string> lease_ids;  // (no braced list of strings in a coroutine: GCC 12)
   lease_ids.push_back(upload.file_id());
   UploadPace pace(ctx.leases, &ctx.background, ctx.limits.pace, who->user_id, std::move(lease_ids));
   body.pace(&pace);
-  auto outcome = co_await upload.stream_and_commit(body, *sums);
-  if (auto* file = std::get_if<FileRecord>(&outcome)) {
-    Response r = Response::json(201, file->to_json());
-    r.header("Location", "/v1/files/" + file->id);
-    (void)co_await ex.respond(std::move(r));
-    co_return;
+  auto file = co_await upload.stream_and_commit(body, *sums);
+  if (!file.ok()) {
+    // A body the client did not deliver is its fault, whatever the store made of it.
+    ApiError e = body.client_error() ? body_api_error(*body.client_error()) : api_error_from(file.error());
+    co_return co_await respond_api_error(ex, std::move(e));
   }
-  ApiError e = std::get<ApiError>(std::move(outcome));
-  if (auto client = client_body_error(body)) e = std::move(*client);
-  co_await respond_api_error(ex, std::move(e));
+  Response r = Response::json(201, file->to_json());
+  r.header("Location", "/v1/files/" + file->id);
+  (void)co_await ex.respond(std::move(r));
 }
 
 // Looks up a file the caller may see; answers 404 itself otherwise.

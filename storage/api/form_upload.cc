@@ -25,11 +25,7 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
 // What a failed read of the form means for the client: its body's fault (408/413/400), a
 // malformed form (400) or one over a parser limit (413); nullopt when neither (the store's).
 std::optional<ApiError> form_failure(const FormBodyReader& form) {
-  if (const auto& e = form.client_error()) {
-    int status = status_for_body_error(*e);
-    if (status == 0) return ApiError(400, "client_disconnected", e->message);
-    return ApiError(status, std::string(default_error_code(status)), e->message);
-  }
+  if (const auto& e = form.client_error()) return body_api_error(*e);
   if (const auto& e = form.form_error()) {
     if (e->code == Errc::limit_exceeded) return ApiError(413, "form_limit_exceeded", e->message);
     return ApiError(400, "invalid_form", e->message);
@@ -72,7 +68,8 @@ Task<std::optional<ApiError>> skip_part(FormBodyReader& form) {
 Task<std::variant<FileRecord, ApiError>> upload_file(HttpExchange& ex, ServiceContext& ctx, const Principal& who,
                                                      FormBodyReader& form, UploadTarget target, uint64_t& body_limit) {
   UploadSession upload(ctx, who);
-  if (auto refused = co_await upload.admit(std::move(target))) co_return std::move(*refused);
+  Status admitted = co_await upload.admit(std::move(target));
+  if (!admitted.ok()) co_return api_error_from(admitted.error());
   body_limit += upload.reserved_bytes();
   ex.set_body_limit(body_limit);
   FormPartSource body(form);
@@ -81,13 +78,10 @@ Task<std::variant<FileRecord, ApiError>> upload_file(HttpExchange& ex, ServiceCo
   UploadPace pace(ctx.leases, &ctx.background, ctx.limits.pace, who.user_id, std::move(lease_ids));
   body.pace(&pace);
   ExpectedChecksums none;
-  auto outcome = co_await upload.stream_and_commit(body, none);
-  if (std::holds_alternative<ApiError>(outcome)) {
-    if (auto client = form_failure(form)) co_return std::move(*client);
-    co_return outcome;
-  }
+  auto file = co_await upload.stream_and_commit(body, none);
+  if (!file.ok()) co_return failure_of(form, file.error());
   if (!body.ended()) co_return ApiError(500, "internal", "the store finished before the file part ended");
-  co_return outcome;
+  co_return std::move(*file);
 }
 
 std::string files_json(const std::vector<FileRecord>& files) {

@@ -8,8 +8,10 @@
 #include "storage/api/caller_auth.h"
 #include "storage/api/request_body_source.h"
 #include "storage/local/local_store.h"
-#include "storage/service/uploads/session_rows.h"
+#include "storage/service/admission/admission_refusal.h"
+#include "storage/service/domain_error.h"
 #include "storage/upload/multipart_record.h"
+#include "storage/upload/session_lookup.h"
 #include "storage/upload/part_admission.h"
 #include "storage/upload/upload_pace.h"
 
@@ -44,19 +46,19 @@ bool parse_int(const std::optional<std::string>& s, T& out) {
 ApiError denied(std::string msg) { return ApiError(403, "forbidden", std::move(msg)); }
 
 // A part PUT is only taken for an active session's store upload, at exactly its layout's size.
-Task<std::variant<MultipartRecord, ApiError>> check_part_target(PgPool& pg, std::string key, std::string upload_id,
-                                                                int part, uint64_t length) {
-  auto rec = co_await service::find_session_by_store_upload(pg, std::move(upload_id));
-  if (!rec.ok()) co_return api_error_from(rec.error());
-  if (rec->object_key != key) co_return denied("the URL's key does not belong to this upload");
-  if (!rec->active()) co_return ApiError(409, "upload_" + rec->state, "this upload is " + rec->state);
+Task<Result<MultipartRecord>> check_part_target(PgPool& pg, std::string key, std::string upload_id, int part,
+                                                uint64_t length) {
+  auto rec = co_await find_session_by_store_upload(pg, std::move(upload_id));
+  if (!rec.ok()) co_return std::move(rec).error();
+  if (rec->object_key != key) co_return domain_error(Reason::forbidden, "the URL's key does not belong to this upload");
+  if (!rec->active()) co_return session_not_active(rec->state, "this upload is " + rec->state);
   uint64_t expected = rec->expected_part_size(static_cast<uint32_t>(part));
   if (expected == 0)
-    co_return ApiError(400, "invalid_part_number", "part " + std::to_string(part) + " is outside this upload");
+    co_return domain_error(Reason::invalid_part_number, "part " + std::to_string(part) + " is outside this upload");
   if (length != expected)
-    co_return ApiError(400, "part_size_mismatch",
-                       "part " + std::to_string(part) + " must be exactly " + std::to_string(expected) +
-                           " bytes, got " + std::to_string(length));
+    co_return domain_error(Reason::part_size_mismatch, "part " + std::to_string(part) + " must be exactly " +
+                                                           std::to_string(expected) + " bytes, got " +
+                                                           std::to_string(length));
   co_return std::move(*rec);
 }
 
@@ -114,18 +116,13 @@ Task<void> serve_local_object(HttpExchange& ex, ServiceContexts* all) {
   std::optional<SlotPool::Slot> slot;
   if (!upload_id.empty()) {
     auto rec = co_await check_part_target(*ctx.pg, *key, upload_id, part, length);
-    if (auto* refused = std::get_if<ApiError>(&rec)) co_return co_await respond_api_error(ex, std::move(*refused));
-    auto admitted = co_await admit_part_put(ctx, std::get<MultipartRecord>(std::move(rec)), static_cast<uint32_t>(part));
-    if (auto* refused = std::get_if<ApiError>(&admitted))
-      co_return co_await respond_api_error(ex, std::move(*refused));
-    part_hold.emplace(std::get<PartHold>(std::move(admitted)));
+    if (!rec.ok()) co_return co_await respond_api_error(ex, api_error_from(rec.error()));
+    auto admitted = co_await admit_part_put(ctx, std::move(rec).value(), static_cast<uint32_t>(part));
+    if (!admitted.ok()) co_return co_await respond_api_error(ex, api_error_from(admitted.error()));
+    part_hold.emplace(std::move(admitted).value());
   } else {
     auto s = co_await ctx.slots->acquire();
-    if (!s.ok()) {
-      ApiError busy(503, "server_busy", s.error().message);
-      busy.with_header("Retry-After", "1");
-      co_return co_await respond_api_error(ex, std::move(busy));
-    }
+    if (!s.ok()) co_return co_await respond_api_error(ex, api_error_from(no_slot_refusal(s.error())));
     slot.emplace(std::move(*s));
   }
   ex.set_body_limit(length);
@@ -156,12 +153,8 @@ Task<void> serve_local_object(HttpExchange& ex, ServiceContexts* all) {
       failed = std::move(put).error();
   }
   if (!ok_put) {
-    ApiError e = api_error_from(failed);
-    if (body.client_error()) {
-      int status = status_for_body_error(*body.client_error());
-      e = status == 0 ? ApiError(400, "client_disconnected", body.client_error()->message)
-                      : ApiError(status, std::string(default_error_code(status)), body.client_error()->message);
-    }
+    // A body the client did not deliver is its fault, whatever the store made of it.
+    ApiError e = body.client_error() ? body_api_error(*body.client_error()) : api_error_from(failed);
     co_return co_await respond_api_error(ex, std::move(e));
   }
   Response r;

@@ -1,6 +1,5 @@
 #include "storage/api/upload_routes.h"
 
-#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <optional>
@@ -11,11 +10,13 @@
 #include "storage/api/media_type.h"
 #include "storage/api/request_body_source.h"
 #include "storage/files/path_rules.h"
-#include "storage/service/uploads/session_rows.h"
+#include "storage/service/domain_error.h"
 #include "storage/upload/multipart_completion.h"
 #include "storage/upload/multipart_ending.h"
 #include "storage/upload/multipart_requests.h"
 #include "storage/upload/part_admission.h"
+#include "storage/upload/session_lookup.h"
+#include "storage/upload/session_progress.h"
 #include "storage/upload/upload_session.h"
 
 namespace sluice {
@@ -35,12 +36,6 @@ Task<Result<std::string>> read_small_body(HttpExchange& ex) {
   }
 }
 
-ApiError body_error(const Error& e) {
-  int status = status_for_body_error(e);
-  if (status == 0) return ApiError(400, "client_disconnected", e.message);
-  return ApiError(status, std::string(default_error_code(status)), e.message);
-}
-
 std::string iso_time(int64_t unix_seconds) {
   time_t t = static_cast<time_t>(unix_seconds);
   tm g{};
@@ -50,36 +45,20 @@ std::string iso_time(int64_t unix_seconds) {
   return buf;
 }
 
-ApiError not_active(const MultipartRecord& rec) {
-  if (rec.state == "completing")
-    return ApiError(409, "complete_in_progress", "this upload is being completed").with_header("Retry-After", "1");
-  return ApiError(409, "upload_" + rec.state, "this upload is " + rec.state + "; it accepts no more parts");
-}
-
-// The session the caller may touch, or nullopt after answering (others' sessions are 404).
-Task<std::optional<MultipartRecord>> find_session(HttpExchange& ex, ServiceContext& ctx, const Principal& who) {
-  std::string id(ex.request().param("id"));
-  auto rec = co_await service::find_visible_session(*ctx.pg, who, std::move(id));
-  if (!rec.ok()) {
-    co_await respond_api_error(ex, api_error_from(rec.error()));
-    co_return std::nullopt;
-  }
-  co_return std::move(*rec);
-}
-
-// The {n} of a part route within the session's layout, or 0 after answering 400.
-Task<uint32_t> part_number(HttpExchange& ex, const MultipartRecord& rec) {
+// The {n} of a part route within the session's layout.
+Result<uint32_t> part_number(HttpExchange& ex, const MultipartRecord& rec) {
   std::string_view text = ex.request().param("n");
   uint32_t n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || p != text.data() + text.size() || n < 1 || n > rec.total_parts) {
-    co_await respond_api_error(ex, ApiError(400, "invalid_part_number",
-                                        "part number must be within 1.." + std::to_string(rec.total_parts) +
-                                            " for this upload, got '" + std::string(text) + "'"));
-    co_return 0;
-  }
-  co_return n;
+  if (ec != std::errc() || p != text.data() + text.size() || n < 1 || n > rec.total_parts)
+    return domain_error(Reason::invalid_part_number, "part number must be within 1.." +
+                                                         std::to_string(rec.total_parts) + " for this upload, got '" +
+                                                         std::string(text) + "'");
+  return n;
 }
+
+// The service's answer as HTTP: the one conversion each route makes.
+Task<void> respond_error(HttpExchange& ex, Error e) { co_await respond_api_error(ex, api_error_from(e)); }
 
 // --- POST /v1/uploads
 
@@ -88,7 +67,7 @@ Task<void> create_upload(HttpExchange& ex, ServiceContexts* all, UploadRouteOpti
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   auto body = co_await read_small_body(ex);
-  if (!body.ok()) co_return co_await respond_api_error(ex, body_error(body.error()));
+  if (!body.ok()) co_return co_await respond_api_error(ex, body_api_error(body.error()));
   auto req = parse_initiate_request(*body);
   if (!req.ok()) {
     bool huge = req.error().code == Errc::limit_exceeded;  // a size beyond ByteCount::kMax
@@ -115,8 +94,8 @@ Task<void> create_upload(HttpExchange& ex, ServiceContexts* all, UploadRouteOpti
   }
   t.size = req->size;
   auto opened = co_await admit_multipart(ctx, *who, t, req->part_size, opts.sessions);
-  if (auto* e = std::get_if<ApiError>(&opened)) co_return co_await respond_api_error(ex, std::move(*e));
-  const MultipartRecord& rec = std::get<MultipartRecord>(opened);
+  if (!opened.ok()) co_return co_await respond_error(ex, std::move(opened).error());
+  const MultipartRecord& rec = *opened;
   ++ctx.upload_stats.started;
   std::string out;
   http::JsonWriter w(out);
@@ -139,27 +118,12 @@ Task<void> get_upload(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
-  auto rec = co_await find_session(ex, ctx, *who);
-  if (!rec) co_return;
-  // While the session is open the store is the truth (parts sent with presigned URLs never pass
-  // through Sluice); afterwards, what was recorded.
-  std::vector<PartInfo> parts;
-  bool listed = false;
-  if ((rec->active() || rec->state == "completing") && rec->store_upload_id) {
-    auto stored = co_await ctx.store->list_parts(rec->object_key, *rec->store_upload_id);
-    if (stored.ok()) {
-      parts = std::move(*stored);
-      listed = true;
-    }
-  }
-  if (!listed) {
-    auto recorded = co_await service::recorded_parts(*ctx.pg, rec->id);
-    if (!recorded.ok()) co_return co_await respond_api_error(ex, api_error_from(recorded.error()));
-    parts = std::move(*recorded);
-  }
-  for (PartInfo& p : parts) p.etag = normalize_etag(p.etag);
-  std::sort(parts.begin(), parts.end(), [](const PartInfo& a, const PartInfo& b) { return a.number < b.number; });
-  (void)co_await ex.respond(Response::json(200, rec->to_json(parts)));
+  std::string id(ex.request().param("id"));
+  auto rec = co_await find_session(*ctx.pg, std::move(id), *who);
+  if (!rec.ok()) co_return co_await respond_error(ex, std::move(rec).error());
+  auto parts = co_await session_parts(ctx, *rec);
+  if (!parts.ok()) co_return co_await respond_error(ex, std::move(parts).error());
+  (void)co_await ex.respond(Response::json(200, rec->to_json(*parts)));
 }
 
 // --- PUT /v1/uploads/{id}/parts/{n}
@@ -168,11 +132,13 @@ Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions o
   ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
-  auto rec = co_await find_session(ex, ctx, *who);
-  if (!rec) co_return;
-  uint32_t n = co_await part_number(ex, *rec);
-  if (n == 0) co_return;
-  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_api_error(ex, not_active(*rec));
+  std::string id(ex.request().param("id"));
+  auto rec = co_await find_session(*ctx.pg, std::move(id), *who);
+  if (!rec.ok()) co_return co_await respond_error(ex, std::move(rec).error());
+  auto number = part_number(ex, *rec);
+  if (!number.ok()) co_return co_await respond_error(ex, std::move(number).error());
+  uint32_t n = *number;
+  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_error(ex, session_not_accepting(*rec));
   Request& req = ex.request();
   uint64_t expected = rec->expected_part_size(n);
   if (req.chunked)
@@ -187,8 +153,8 @@ Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions o
                          " bytes, got Content-Length " + std::to_string(length)));
   // A slot, and the part's lease: one PUT per part at a time, counted against the owner's limit.
   auto admitted = co_await admit_part_put(ctx, *rec, n);
-  if (auto* refused = std::get_if<ApiError>(&admitted)) co_return co_await respond_api_error(ex, std::move(*refused));
-  const PartHold& hold = std::get<PartHold>(admitted);
+  if (!admitted.ok()) co_return co_await respond_error(ex, std::move(admitted).error());
+  const PartHold& hold = *admitted;
   ex.set_body_limit(expected);
   RequestBodySource body(ex);
   UploadPace pace(ctx.leases, &ctx.background, ctx.limits.pace, hold.owner(), hold.lease_ids());
@@ -198,20 +164,15 @@ Task<void> put_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions o
   auto part =
       co_await ctx.store->upload_part(rec->object_key, *rec->store_upload_id, static_cast<int>(n), expected, body, po);
   if (!part.ok()) {
-    ApiError e = api_error_from(part.error());
-    if (body.client_error())
-      e = body_error(*body.client_error());
-    else if (part.error().code == Errc::not_found)
-      e = ApiError(409, "upload_aborted", "this upload no longer exists");
-    co_return co_await respond_api_error(ex, std::move(e));
+    if (body.client_error()) co_return co_await respond_api_error(ex, body_api_error(*body.client_error()));
+    Error e = std::move(part).error();
+    if (e.code == Errc::not_found) e = domain_error(Reason::upload_aborted, "this upload no longer exists");
+    co_return co_await respond_error(ex, std::move(e));
   }
   ctx.upload_stats.bytes += part->size;
   std::string etag = normalize_etag(part->etag);
-  auto recorded =
-      co_await service::record_part(*ctx.pg, rec->id, n, part->size, etag, opts.sessions.stale_upload_after);
-  if (!recorded.ok()) co_return co_await respond_api_error(ex, api_error_from(recorded.error()));
-  if (!*recorded)
-    co_return co_await respond_api_error(ex, ApiError(409, "upload_aborted", "the upload ended while the part arrived"));
+  Status recorded = co_await record_part(*ctx.pg, rec->id, n, part->size, etag, opts.sessions.stale_upload_after);
+  if (!recorded.ok()) co_return co_await respond_error(ex, std::move(recorded).error());
   co_await ctx.leases->renew(rec->owner, rec->file_id);
   std::string out;
   http::JsonWriter w(out);
@@ -232,14 +193,16 @@ Task<void> presign_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptio
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   auto body = co_await read_small_body(ex);
-  if (!body.ok()) co_return co_await respond_api_error(ex, body_error(body.error()));
+  if (!body.ok()) co_return co_await respond_api_error(ex, body_api_error(body.error()));
   auto asked = parse_presign_request(*body);
   if (!asked.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_request", asked.error().message));
-  auto rec = co_await find_session(ex, ctx, *who);
-  if (!rec) co_return;
-  uint32_t n = co_await part_number(ex, *rec);
-  if (n == 0) co_return;
-  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_api_error(ex, not_active(*rec));
+  std::string id(ex.request().param("id"));
+  auto rec = co_await find_session(*ctx.pg, std::move(id), *who);
+  if (!rec.ok()) co_return co_await respond_error(ex, std::move(rec).error());
+  auto number = part_number(ex, *rec);
+  if (!number.ok()) co_return co_await respond_error(ex, std::move(number).error());
+  uint32_t n = *number;
+  if (!rec->active() || !rec->store_upload_id) co_return co_await respond_error(ex, session_not_accepting(*rec));
   int64_t expires = asked->value_or(opts.presign_default_expiry);
   if (expires < opts.presign_min_expiry || expires > opts.presign_max_expiry)
     co_return co_await respond_api_error(
@@ -273,24 +236,11 @@ Task<void> heartbeat(HttpExchange& ex, ServiceContexts* all, UploadRouteOptions 
   ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
-  auto rec = co_await find_session(ex, ctx, *who);
-  if (!rec) co_return;
-  auto beat = co_await service::heartbeat(*ctx.pg, *rec, static_cast<int64_t>(opts.heartbeat_rate),
-                                         opts.sessions.stale_upload_after);
-  if (!beat.ok()) co_return co_await respond_api_error(ex, api_error_from(beat.error()));
-  bool refreshed = beat->refreshed;
-  if (beat->rate_limited) {
-    int64_t retry = beat->retry_after_s;
-    ApiError limited(429, "rate_limited",
-                     "more than " + std::to_string(opts.heartbeat_rate) + " heartbeats per minute on your uploads");
-    limited.with_header("Retry-After", std::to_string(retry));
-    co_return co_await respond_api_error(ex, std::move(limited));
-  }
-  if (!refreshed) {
-    if (rec->active()) rec->state = "ended";  // it ended between the read and the update
-    co_return co_await respond_api_error(ex, not_active(*rec));
-  }
-  co_await ctx.leases->renew(rec->owner, rec->file_id);
+  std::string id(ex.request().param("id"));
+  auto rec = co_await find_session(*ctx.pg, std::move(id), *who);
+  if (!rec.ok()) co_return co_await respond_error(ex, std::move(rec).error());
+  Status beat = co_await heartbeat(ctx, std::move(*rec), opts.heartbeat_rate, opts.sessions.stale_upload_after);
+  if (!beat.ok()) co_return co_await respond_error(ex, std::move(beat).error());
   Response resp;
   resp.status = 204;
   (void)co_await ex.respond(std::move(resp));
@@ -303,9 +253,10 @@ Task<void> complete(HttpExchange& ex, ServiceContexts* all) {
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
   auto body = co_await read_small_body(ex);
-  if (!body.ok()) co_return co_await respond_api_error(ex, body_error(body.error()));
-  auto rec = co_await find_session(ex, ctx, *who);
-  if (!rec) co_return;
+  if (!body.ok()) co_return co_await respond_api_error(ex, body_api_error(body.error()));
+  std::string id(ex.request().param("id"));
+  auto rec = co_await find_session(*ctx.pg, std::move(id), *who);
+  if (!rec.ok()) co_return co_await respond_error(ex, std::move(rec).error());
   std::vector<RequestedPart> parts;
   if (rec->active()) {  // a repeated complete needs no valid list to get its file back
     auto req = parse_complete_request(*body);
@@ -313,8 +264,8 @@ Task<void> complete(HttpExchange& ex, ServiceContexts* all) {
     parts = std::move(*req);
   }
   auto done = co_await complete_multipart_session(ctx, std::move(*rec), std::move(parts));
-  if (auto* e = std::get_if<ApiError>(&done)) co_return co_await respond_api_error(ex, std::move(*e));
-  const FileRecord& f = std::get<FileRecord>(done);
+  if (!done.ok()) co_return co_await respond_error(ex, std::move(done).error());
+  const FileRecord& f = *done;
   Response r = Response::json(200, f.to_json());
   r.header("Location", "/v1/files/" + f.id);
   (void)co_await ex.respond(std::move(r));
@@ -326,8 +277,9 @@ Task<void> abort_upload(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_write);
   if (!who) co_return;
-  auto rec = co_await find_session(ex, ctx, *who);
-  if (!rec) co_return;
+  std::string id(ex.request().param("id"));
+  auto rec = co_await find_session(*ctx.pg, std::move(id), *who);
+  if (!rec.ok()) co_return co_await respond_error(ex, std::move(rec).error());
   Response gone;
   gone.status = 204;
   if (rec->state == "aborted" || rec->state == "failed") {
@@ -335,9 +287,8 @@ Task<void> abort_upload(HttpExchange& ex, ServiceContexts* all) {
     co_return;
   }
   if (rec->state == "completed")
-    co_return co_await respond_api_error(
-        ex, ApiError(409, "upload_completed", "this upload is complete; delete the file instead"));
-  if (!rec->active()) co_return co_await respond_api_error(ex, not_active(*rec));
+    co_return co_await respond_error(ex, session_not_active(rec->state, "this upload is complete; delete the file instead"));
+  if (!rec->active()) co_return co_await respond_error(ex, session_not_accepting(*rec));
   auto ended = co_await end_multipart_session(*ctx.pg, *ctx.store, *rec, SessionEnd::aborted, false);
   if (!ended.ok()) co_return co_await respond_api_error(ex, api_error_from(ended.error()));
   if (!*ended)

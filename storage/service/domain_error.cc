@@ -9,20 +9,39 @@ Errc kind_of(Reason r) {
     case Reason::invalid_request:
     case Reason::invalid_size:
     case Reason::unknown_tier:
-    case Reason::checksum_mismatch: return Errc::invalid_argument;
+    case Reason::checksum_mismatch:
+    case Reason::invalid_part_size:
+    case Reason::invalid_part_number:
+    case Reason::missing_part:
+    case Reason::etag_mismatch:
+    case Reason::part_size_mismatch:
+    case Reason::declared_size_exceeded:
+    case Reason::invalid_part: return Errc::invalid_argument;
     case Reason::not_found: return Errc::not_found;
     case Reason::forbidden:
     case Reason::insufficient_scope:
     case Reason::content_length_mismatch: return Errc::permission_denied;
     case Reason::name_conflict:
     case Reason::conflict:
-    case Reason::part_in_progress: return Errc::conflict;
+    case Reason::part_in_progress:
+    case Reason::complete_in_progress:
+    case Reason::upload_lost:
+    case Reason::upload_active:
+    case Reason::upload_completing:
+    case Reason::upload_completed:
+    case Reason::upload_aborted:
+    case Reason::upload_failed:
+    case Reason::upload_ended:
+    case Reason::upload_expired: return Errc::conflict;
     case Reason::size_out_of_range:
     case Reason::file_too_large:
     case Reason::unsupported_media_type:
     case Reason::quota_exceeded:
     case Reason::file_limit_exceeded:
-    case Reason::too_many_uploads: return Errc::limit_exceeded;
+    case Reason::too_many_uploads:
+    case Reason::rate_limited:
+    case Reason::size_beyond_store:
+    case Reason::part_layout_beyond_store: return Errc::limit_exceeded;
     case Reason::server_busy:
     case Reason::unavailable: return Errc::unavailable;
     case Reason::client_too_slow:
@@ -53,11 +72,30 @@ std::string_view reason_name(Reason r) {
     case Reason::quota_exceeded: return "quota_exceeded";
     case Reason::file_limit_exceeded: return "file_limit_exceeded";
     case Reason::too_many_uploads: return "too_many_uploads";
+    case Reason::rate_limited: return "rate_limited";
     case Reason::server_busy: return "server_busy";
     case Reason::client_too_slow: return "client_too_slow";
     case Reason::store_failed: return "storage_error";
     case Reason::store_timeout: return "storage_timeout";
     case Reason::unavailable: return "unavailable";
+    case Reason::invalid_part_size: return "invalid_part_size";
+    case Reason::size_beyond_store: return "size_beyond_store";
+    case Reason::part_layout_beyond_store: return "part_layout_beyond_store";
+    case Reason::invalid_part_number: return "invalid_part_number";
+    case Reason::missing_part: return "missing_part";
+    case Reason::etag_mismatch: return "etag_mismatch";
+    case Reason::part_size_mismatch: return "part_size_mismatch";
+    case Reason::declared_size_exceeded: return "declared_size_exceeded";
+    case Reason::invalid_part: return "invalid_part";
+    case Reason::complete_in_progress: return "complete_in_progress";
+    case Reason::upload_lost: return "upload_lost";
+    case Reason::upload_active: return "upload_active";
+    case Reason::upload_completing: return "upload_completing";
+    case Reason::upload_completed: return "upload_completed";
+    case Reason::upload_aborted: return "upload_aborted";
+    case Reason::upload_failed: return "upload_failed";
+    case Reason::upload_ended: return "upload_ended";
+    case Reason::upload_expired: return "upload_expired";
   }
   return "internal";
 }

@@ -28,11 +28,32 @@ enum class Reason {
   quota_exceeded,         // the account's bytes would exceed its quota
   file_limit_exceeded,    // the account's file count would exceed its limit
   too_many_uploads,       // the user's concurrent uploads are at the tier's limit
+  rate_limited,           // more requests of this kind than the window allows
   server_busy,            // this instance has no slot for it now
   client_too_slow,        // the body came slower than the minimum rate
   store_failed,           // the object store refused or failed
   store_timeout,          // the object store did not answer in time
   unavailable,            // a dependency (PostgreSQL, Redis) is down
+  // Upload sessions (client-driven multipart uploads): their layout and their parts.
+  invalid_part_size,         // the client's part size breaks the store's part rules
+  size_beyond_store,         // larger than the store can hold as one object (no part size given)
+  part_layout_beyond_store,  // likewise, with a part size given
+  invalid_part_number,       // outside 1..total_parts
+  missing_part,              // a part not uploaded, or not listed in a complete
+  etag_mismatch,             // a listed part's etag is not the stored one
+  part_size_mismatch,        // a part's size is not what the layout needs
+  declared_size_exceeded,    // the store holds more bytes than the session declared
+  invalid_part,              // the store refused the part list when joining it
+  complete_in_progress,      // another complete of the session is running
+  upload_lost,               // the store no longer has the session's parts
+  // The session (or upload) is not active: one reason per state, as clients see them.
+  upload_active,
+  upload_completing,
+  upload_completed,
+  upload_aborted,
+  upload_failed,
+  upload_ended,              // it ended between a read and an update
+  upload_expired,            // cancelled (e.g. by the janitor) before its commit
 };
 
 std::string_view reason_name(Reason r);

@@ -3,8 +3,9 @@
 #include <ctime>
 
 #include "core/log.h"
-#include "http/json_writer.h"
 #include "storage/s3/part_plan.h"
+#include "storage/service/admission/admission_refusal.h"
+#include "storage/service/domain_error.h"
 #include "storage/upload/multipart_ending.h"
 #include "storage/upload/multipart_queries.h"
 #include "storage/upload/upload_queries.h"
@@ -14,33 +15,6 @@ namespace sluice {
 namespace {
 
 int64_t millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
-
-struct Reservation {
-  uint64_t amount = 0;
-  int max_concurrent = 1;
-};
-
-// upload_sql::kReserve, creating the account on first use (as UploadSession does).
-Task<std::variant<Reservation, ApiError>> reserve(PgPool& pg, const Principal& who, const UploadTarget& t,
-                                                  std::string file_id, std::string key) {
-  std::optional<int64_t> size = t.size->as_int64();
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto r = co_await pg.query(upload_sql::kReserve, who.user_id, size, file_id, key, t.path, t.name, t.content_type,
-                               t.visibility, size);
-    if (!r.ok()) co_return api_error_from(r.error());
-    if (r->rows() == 0) {
-      auto e = co_await pg.query(upload_sql::kEnsureAccount, who.user_id, who.tier);
-      if (!e.ok()) co_return api_error_from(e.error());
-      continue;
-    }
-    if (!*r->boolean(0, 0)) co_return reservation_refusal(*r, t);
-    Reservation out;
-    out.amount = static_cast<uint64_t>(*r->int64(0, 1));
-    out.max_concurrent = static_cast<int>(*r->int64(0, 9));
-    co_return out;
-  }
-  co_return ApiError(500, "internal", "account could not be created");
-}
 
 }  // namespace
 
@@ -68,13 +42,14 @@ Result<PartLayout> plan_session_parts(uint64_t size, std::optional<uint64_t> cli
   return out;
 }
 
-Task<std::variant<MultipartRecord, ApiError>> admit_multipart(ServiceContext& ctx, Principal who, UploadTarget target,
-                                                              std::optional<uint64_t> client_part_size,
-                                                              MultipartSettings settings) {
+Task<Result<MultipartRecord>> admit_multipart(ServiceContext& ctx, Principal who, UploadTarget target,
+                                              std::optional<uint64_t> client_part_size, MultipartSettings settings) {
   auto layout = plan_session_parts(target.size.value_or(ByteCount::trusted(0)).value(), client_part_size, settings.default_part_size);
   if (!layout.ok()) {
-    std::string code = client_part_size ? "invalid_part_size" : "invalid_size";
-    co_return ApiError(layout.error().code == Errc::limit_exceeded ? 413 : 400, code, layout.error().message);
+    bool beyond = layout.error().code == Errc::limit_exceeded;  // over the store's largest object
+    Reason why = client_part_size ? (beyond ? Reason::part_layout_beyond_store : Reason::invalid_part_size)
+                                  : (beyond ? Reason::size_beyond_store : Reason::invalid_size);
+    co_return domain_error(why, layout.error().message);
   }
   MultipartRecord rec;
   rec.id = new_uuid();
@@ -88,9 +63,9 @@ Task<std::variant<MultipartRecord, ApiError>> admit_multipart(ServiceContext& ct
   rec.state = "active";
   rec.file_status = "uploading";
 
-  auto reserved = co_await reserve(*ctx.pg, who, target, rec.file_id, rec.object_key);
-  if (auto* refused = std::get_if<ApiError>(&reserved)) co_return std::move(*refused);
-  Reservation res = std::get<Reservation>(reserved);
+  auto reserved = co_await reserve_upload(*ctx.pg, who, target, rec.file_id, rec.object_key);
+  if (!reserved.ok()) co_return std::move(reserved).error();
+  Reservation res = *reserved;
   rec.reserved_bytes = res.amount;
 
   auto row = co_await ctx.pg->query(multipart_sql::kCreateSession, rec.id, rec.file_id, rec.owner,
@@ -98,7 +73,7 @@ Task<std::variant<MultipartRecord, ApiError>> admit_multipart(ServiceContext& ct
                                     static_cast<int64_t>(rec.total_parts), static_cast<int64_t>(rec.reserved_bytes),
                                     millis(settings.stale_upload_after));
   if (!row.ok() || row->rows() != 1) {
-    ApiError e = row.ok() ? ApiError(500, "internal", "session row was not created") : api_error_from(row.error());
+    Error e = row.ok() ? Error(Errc::internal, "session row was not created") : std::move(row).error();
     auto undo = co_await ctx.pg->query(upload_sql::kFail, rec.file_id, static_cast<int64_t>(rec.reserved_bytes));
     if (!undo.ok())  // the janitor fails rows left 'uploading' without a session
       log_event(LogLevel::warn, "multipart_admit_undo_failed",
@@ -110,9 +85,7 @@ Task<std::variant<MultipartRecord, ApiError>> admit_multipart(ServiceContext& ct
   auto lease = co_await ctx.leases->acquire(who.user_id, rec.file_id, res.max_concurrent);
   if (!lease.ok()) {
     (void)co_await end_multipart_session(*ctx.pg, *ctx.store, rec, SessionEnd::failed, false);
-    if (lease.error().code == Errc::limit_exceeded)
-      co_return ApiError(429, "too_many_uploads", lease.error().message).with_header("Retry-After", "1");
-    co_return ApiError(503, "unavailable", lease.error().message).with_header("Retry-After", "1");
+    co_return lease_refusal(lease.error());
   }
 
   auto store_id = co_await ctx.store->create_multipart(rec.object_key, rec.content_type);
@@ -126,7 +99,7 @@ Task<std::variant<MultipartRecord, ApiError>> admit_multipart(ServiceContext& ct
       recorded = Error(Errc::conflict, "the session ended while it was opened");
   }
   if (!store_id.ok() || !recorded.ok()) {
-    ApiError e = api_error_from(store_id.ok() ? recorded.error() : store_id.error());
+    Error e = store_id.ok() ? recorded.error() : store_id.error();
     (void)co_await end_multipart_session(*ctx.pg, *ctx.store, rec, SessionEnd::failed, false);
     co_await ctx.leases->release(who.user_id, rec.file_id);
     co_return e;

@@ -6,10 +6,8 @@
 
 #include <cstdint>
 #include <optional>
-#include <variant>
 
 #include "core/task.h"
-#include "storage/api/api_error.h"
 #include "storage/auth/principal.h"
 #include "storage/service_context.h"
 #include "storage/upload/multipart_record.h"
@@ -33,10 +31,11 @@ Result<PartLayout> plan_session_parts(uint64_t size, std::optional<uint64_t> cli
                                       uint64_t default_part_size);
 
 // `target.size` must be set (>= 1). On success the session is active, holds the reservation and
-// the lease (released when it completes or ends), and has its store upload.
-Task<std::variant<MultipartRecord, ApiError>> admit_multipart(ServiceContext& ctx, Principal who, UploadTarget target,
-                                                              std::optional<uint64_t> client_part_size,
-                                                              MultipartSettings settings);
+// the lease (released when it completes or ends), and has its store upload. Refusals: the
+// layout's (invalid_size, invalid_part_size, size_beyond_store, part_layout_beyond_store), the
+// reservation's (reservation_refusal), the lease's (lease_refusal), or a dependency's error.
+Task<Result<MultipartRecord>> admit_multipart(ServiceContext& ctx, Principal who, UploadTarget target,
+                                              std::optional<uint64_t> client_part_size, MultipartSettings settings);
 
 
 }  // namespace sluice

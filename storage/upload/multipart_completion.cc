@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "storage/service/files/file_queries.h"
+#include "storage/service/domain_error.h"
 #include "storage/upload/multipart_ending.h"
 #include "storage/upload/multipart_queries.h"
 
@@ -19,9 +20,9 @@ std::string list_numbers(const std::vector<uint32_t>& v) {
   return out;
 }
 
-PartCheck refuse(std::string code, std::string message) {
+PartCheck refuse(Reason why, std::string message) {
   PartCheck c;
-  c.refusal = ApiError(400, std::move(code), std::move(message));
+  c.refusal = domain_error(why, std::move(message));
   return c;
 }
 
@@ -35,7 +36,7 @@ PartCheck check_parts(const MultipartRecord& rec, std::vector<RequestedPart> req
     uint64_t expected = rec.expected_part_size(static_cast<uint32_t>(p.number));
     if (expected == 0 || p.size > expected) {
       PartCheck c =
-          refuse("declared_size_exceeded", "part " + std::to_string(p.number) + " holds " + std::to_string(p.size) +
+          refuse(Reason::declared_size_exceeded, "part " + std::to_string(p.number) + " holds " + std::to_string(p.size) +
                                                " bytes, more than the " + std::to_string(expected) +
                                                " bytes this upload declared for it; the upload was aborted");
       c.abort = true;
@@ -43,22 +44,22 @@ PartCheck check_parts(const MultipartRecord& rec, std::vector<RequestedPart> req
     }
   }
   if (stored_total > rec.declared_size) {  // unreachable with the per-part check; kept as the rule itself
-    PartCheck c = refuse("declared_size_exceeded", "the parts hold " + std::to_string(stored_total) +
+    PartCheck c = refuse(Reason::declared_size_exceeded, "the parts hold " + std::to_string(stored_total) +
                                                        " bytes, more than the declared " +
                                                        std::to_string(rec.declared_size) + "; the upload was aborted");
     c.abort = true;
     return c;
   }
-  if (requested.empty()) return refuse("invalid_request", "complete needs the list of parts: {\"parts\": [...]}");
+  if (requested.empty()) return refuse(Reason::invalid_request, "complete needs the list of parts: {\"parts\": [...]}");
   std::sort(requested.begin(), requested.end(),
             [](const RequestedPart& a, const RequestedPart& b) { return a.number < b.number; });
   for (size_t i = 0; i < requested.size(); ++i) {
     int n = requested[i].number;
     if (n < 1 || static_cast<uint32_t>(n) > rec.total_parts)
-      return refuse("invalid_part_number",
+      return refuse(Reason::invalid_part_number,
                     "part number " + std::to_string(n) + " is outside 1.." + std::to_string(rec.total_parts));
     if (i > 0 && requested[i - 1].number == n)
-      return refuse("invalid_request", "part " + std::to_string(n) + " is listed twice");
+      return refuse(Reason::invalid_request, "part " + std::to_string(n) + " is listed twice");
   }
   std::map<int, const PartInfo*> by_number;
   for (const PartInfo& p : stored) by_number[p.number] = &p;
@@ -73,49 +74,46 @@ PartCheck check_parts(const MultipartRecord& rec, std::vector<RequestedPart> req
       unlisted.push_back(n);
   }
   if (!missing.empty())
-    return refuse("missing_part", "part(s) " + list_numbers(missing) + " of " + std::to_string(rec.total_parts) +
+    return refuse(Reason::missing_part, "part(s) " + list_numbers(missing) + " of " + std::to_string(rec.total_parts) +
                                       " have not been uploaded");
   if (!unlisted.empty())
-    return refuse("missing_part", "complete must list every part 1.." + std::to_string(rec.total_parts) +
+    return refuse(Reason::missing_part, "complete must list every part 1.." + std::to_string(rec.total_parts) +
                                       "; not listed: " + list_numbers(unlisted));
   PartCheck ok;
   for (const RequestedPart& want : requested) {
     const PartInfo& have = *by_number[want.number];
     if (normalize_etag(want.etag) != normalize_etag(have.etag))
-      return refuse("etag_mismatch", "part " + std::to_string(want.number) + " has etag " + normalize_etag(have.etag) +
+      return refuse(Reason::etag_mismatch, "part " + std::to_string(want.number) + " has etag " + normalize_etag(have.etag) +
                                          ", not the " + normalize_etag(want.etag) + " listed");
     uint64_t expected = rec.expected_part_size(static_cast<uint32_t>(want.number));
     if (have.size != expected)
-      return refuse("part_size_mismatch", "part " + std::to_string(want.number) + " has " + std::to_string(have.size) +
+      return refuse(Reason::part_size_mismatch, "part " + std::to_string(want.number) + " has " + std::to_string(have.size) +
                                               " bytes; this upload's layout needs " + std::to_string(expected));
     ok.parts.push_back(PartInfo{have.number, have.size, normalize_etag(have.etag)});
   }
   return ok;
 }
 
-Task<std::variant<FileRecord, ApiError>> completed_file(PgPool& pg, std::string file_id) {
+Task<Result<FileRecord>> completed_file(PgPool& pg, std::string file_id) {
   auto r = co_await pg.query(file_sql::kGetFile, file_id);
-  if (!r.ok()) co_return api_error_from(r.error());
-  if (r->rows() == 0) co_return ApiError(404, "not_found", "the file of this upload no longer exists");
-  auto f = file_from_row(*r, 0);
-  if (!f.ok()) co_return api_error_from(f.error());
-  co_return std::move(*f);
+  if (!r.ok()) co_return std::move(r).error();
+  if (r->rows() == 0) co_return domain_error(Reason::not_found, "the file of this upload no longer exists");
+  co_return file_from_row(*r, 0);
 }
 
 namespace {
 
 // Why a complete cannot start, for a session that is not 'active' (re-read after a lost claim).
-Task<std::variant<FileRecord, ApiError>> answer_for_state(PgPool& pg, std::string id) {
+Task<Result<FileRecord>> answer_for_state(PgPool& pg, std::string id) {
   auto r = co_await pg.query(multipart_sql::kGetSession, id);
-  if (!r.ok()) co_return api_error_from(r.error());
-  if (r->rows() == 0) co_return ApiError(404, "not_found", "no upload with id '" + id + "'");
+  if (!r.ok()) co_return std::move(r).error();
+  if (r->rows() == 0) co_return domain_error(Reason::not_found, "no upload with id '" + id + "'");
   auto rec = session_from_row(*r, 0);
-  if (!rec.ok()) co_return api_error_from(rec.error());
+  if (!rec.ok()) co_return std::move(rec).error();
   if (rec->state == "completed") co_return co_await completed_file(pg, rec->file_id);
   if (rec->state == "completing")
-    co_return ApiError(409, "complete_in_progress", "this upload is being completed; retry shortly")
-        .with_header("Retry-After", "1");
-  co_return ApiError(409, "upload_" + rec->state, "this upload was " + rec->state + " and cannot be completed");
+    co_return domain_error(Reason::complete_in_progress, "this upload is being completed; retry shortly", {}, 1);
+  co_return session_not_active(rec->state, "this upload was " + rec->state + " and cannot be completed");
 }
 
 Task<void> give_back(PgPool& pg, std::string id) {
@@ -138,12 +136,12 @@ Task<void> record_parts(PgPool& pg, std::string id, std::vector<PartInfo> parts)
 
 }  // namespace
 
-Task<std::variant<FileRecord, ApiError>> complete_multipart_session(ServiceContext& ctx, MultipartRecord rec,
-                                                                    std::vector<RequestedPart> requested) {
+Task<Result<FileRecord>> complete_multipart_session(ServiceContext& ctx, MultipartRecord rec,
+                                                    std::vector<RequestedPart> requested) {
   PgPool& pg = *ctx.pg;
   if (rec.state != "active") co_return co_await answer_for_state(pg, rec.id);
   auto claim = co_await pg.query(multipart_sql::kClaimCompletion, rec.id);
-  if (!claim.ok()) co_return api_error_from(claim.error());
+  if (!claim.ok()) co_return std::move(claim).error();
   if (claim->rows() != 1) co_return co_await answer_for_state(pg, rec.id);
 
   std::string etag;
@@ -159,10 +157,10 @@ Task<std::variant<FileRecord, ApiError>> complete_multipart_session(ServiceConte
     } else if (stored.error().code == Errc::not_found) {
       (void)co_await end_multipart_session(pg, *ctx.store, rec, SessionEnd::failed, true);
       co_await ctx.leases->release(rec.owner, rec.file_id);
-      co_return ApiError(409, "upload_lost", "the store no longer has this upload's parts; start again");
+      co_return domain_error(Reason::upload_lost, "the store no longer has this upload's parts; start again");
     } else {
       co_await give_back(pg, rec.id);
-      co_return api_error_from(stored.error());
+      co_return stored.error();
     }
   } else {
     PartCheck check = check_parts(rec, std::move(requested), std::move(*stored));
@@ -180,17 +178,17 @@ Task<std::variant<FileRecord, ApiError>> complete_multipart_session(ServiceConte
     if (!joined.ok()) {
       co_await give_back(pg, rec.id);
       if (joined.error().code == Errc::invalid_argument)
-        co_return ApiError(400, "invalid_part", joined.error().message);
-      co_return api_error_from(joined.error());
+        co_return domain_error(Reason::invalid_part, joined.error().message);
+      co_return std::move(joined).error();
     }
     etag = *joined;
   }
 
   auto c = co_await pg.query(multipart_sql::kCommitSession, rec.id, etag);
-  if (!c.ok()) co_return api_error_from(c.error());  // stays 'completing': the janitor commits it
+  if (!c.ok()) co_return std::move(c).error();  // stays 'completing': the janitor commits it
   if (c->rows() != 1) co_return co_await answer_for_state(pg, rec.id);
   auto file = file_from_row(*c, 0);
-  if (!file.ok()) co_return api_error_from(file.error());
+  if (!file.ok()) co_return std::move(file).error();
   ++ctx.upload_stats.committed;
   ctx.upload_stats.bytes += rec.declared_size;
   co_await ctx.leases->release(rec.owner, rec.file_id);

@@ -6,11 +6,9 @@
 
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "core/task.h"
-#include "storage/api/api_error.h"
 #include "storage/files/file_record.h"
 #include "storage/service_context.h"
 #include "storage/upload/multipart_record.h"
@@ -23,7 +21,7 @@ struct RequestedPart {
 };
 
 struct PartCheck {
-  std::optional<ApiError> refusal;  // nullopt: `parts` may be completed
+  std::optional<Error> refusal;     // nullopt: `parts` may be completed
   bool abort = false;               // the store holds more bytes than were declared: end it
   std::vector<PartInfo> parts;      // the store's parts 1..total_parts, in order
 };
@@ -32,10 +30,12 @@ struct PartCheck {
 PartCheck check_parts(const MultipartRecord& rec, std::vector<RequestedPart> requested, std::vector<PartInfo> stored);
 
 // Runs the whole complete for a session the caller may touch. On success the lease is released.
-Task<std::variant<FileRecord, ApiError>> complete_multipart_session(ServiceContext& ctx, MultipartRecord rec,
-                                                                    std::vector<RequestedPart> requested);
+// Refusals: check_parts' reasons, invalid_part (the store refused the list), upload_lost,
+// complete_in_progress, the session's state (session_not_active), or a dependency's error.
+Task<Result<FileRecord>> complete_multipart_session(ServiceContext& ctx, MultipartRecord rec,
+                                                    std::vector<RequestedPart> requested);
 
 // The file of a completed session (for a repeated complete).
-Task<std::variant<FileRecord, ApiError>> completed_file(PgPool& pg, std::string file_id);
+Task<Result<FileRecord>> completed_file(PgPool& pg, std::string file_id);
 
 }  // namespace sluice

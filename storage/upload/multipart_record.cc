@@ -1,8 +1,19 @@
 #include "storage/upload/multipart_record.h"
 
 #include "http/json_writer.h"
+#include "storage/service/domain_error.h"
 
 namespace sluice {
+
+Error session_not_active(const std::string& state, std::string message) {
+  Reason r = Reason::upload_ended;
+  if (state == "active") r = Reason::upload_active;  // a race: another complete gave its claim back
+  if (state == "completing") r = Reason::upload_completing;
+  if (state == "completed") r = Reason::upload_completed;
+  if (state == "aborted") r = Reason::upload_aborted;
+  if (state == "failed") r = Reason::upload_failed;
+  return domain_error(r, std::move(message));
+}
 
 uint64_t MultipartRecord::expected_part_size(uint32_t number) const {
   if (number < 1 || number > total_parts) return 0;

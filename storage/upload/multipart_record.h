@@ -37,6 +37,10 @@ struct MultipartRecord {
   std::string to_json(const std::vector<PartInfo>& parts) const;
 };
 
+// Why a session in `state` cannot take what was asked (it had to be active): its state as the
+// reason (upload_aborted, upload_completing...), with `message`.
+Error session_not_active(const std::string& state, std::string message);
+
 // Reads a row selected with multipart_sql's session columns.
 Result<MultipartRecord> session_from_row(const PgResult& r, int row);
 

@@ -1,5 +1,6 @@
 #include "storage/upload/part_admission.h"
 
+#include "storage/service/admission/admission_refusal.h"
 #include "storage/upload/multipart_queries.h"
 
 namespace sluice {
@@ -32,24 +33,15 @@ std::vector<std::string> PartHold::lease_ids() const {
   return ids;
 }
 
-Task<std::variant<PartHold, ApiError>> admit_part_put(ServiceContext& ctx, MultipartRecord rec, uint32_t part) {
+Task<Result<PartHold>> admit_part_put(ServiceContext& ctx, MultipartRecord rec, uint32_t part) {
   auto slot = co_await ctx.slots->acquire();
-  if (!slot.ok()) co_return ApiError(503, "server_busy", slot.error().message).with_header("Retry-After", "1");
+  if (!slot.ok()) co_return no_slot_refusal(slot.error());
   auto limit = co_await ctx.pg->query(multipart_sql::kOwnerUploadLimit, rec.owner);
-  if (!limit.ok()) co_return api_error_from(limit.error());
-  if (limit->rows() != 1) co_return ApiError(500, "internal", "the upload's owner has no account");
+  if (!limit.ok()) co_return std::move(limit).error();
+  if (limit->rows() != 1) co_return Error(Errc::internal, "the upload's owner has no account");
   int max_concurrent = static_cast<int>(*limit->int64(0, 0));
   auto lease = co_await ctx.leases->acquire_part(rec.owner, rec.file_id, part, max_concurrent);
-  if (!lease.ok()) {
-    switch (lease.error().code) {
-      case Errc::conflict:
-        co_return ApiError(409, "part_in_progress", lease.error().message).with_header("Retry-After", "1");
-      case Errc::limit_exceeded:
-        co_return ApiError(429, "too_many_uploads", lease.error().message).with_header("Retry-After", "1");
-      default:
-        co_return ApiError(503, "unavailable", lease.error().message).with_header("Retry-After", "1");
-    }
-  }
+  if (!lease.ok()) co_return lease_refusal(lease.error());
   co_return PartHold(std::move(*slot), ctx.leases, &ctx.background, rec.owner, rec.file_id, part);
 }
 

@@ -10,12 +10,10 @@
 #pragma once
 
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "core/slot_pool.h"
 #include "core/task.h"
-#include "storage/api/api_error.h"
 #include "storage/service_context.h"
 #include "storage/upload/multipart_record.h"
 
@@ -44,7 +42,8 @@ class PartHold {
   std::string part_lease_;
 };
 
-// 503 (no slot), 409 part_in_progress, 429 too_many_uploads, 503 (limits cannot be checked).
-Task<std::variant<PartHold, ApiError>> admit_part_put(ServiceContext& ctx, MultipartRecord rec, uint32_t part);
+// Refusals: no_slot_refusal (server_busy), lease_refusal (part_in_progress, too_many_uploads,
+// unavailable: limits cannot be checked), or a dependency's error.
+Task<Result<PartHold>> admit_part_put(ServiceContext& ctx, MultipartRecord rec, uint32_t part);
 
 }  // namespace sluice

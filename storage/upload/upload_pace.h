@@ -2,7 +2,8 @@
 // time (every TTL/3 while bytes move; renewing every N bytes let a slow upload's lease expire and
 // stop counting against max_concurrent_uploads), and refuses a body that averages less than the
 // minimum rate over a window (a crawling client would hold a slot, a lease and a reservation for
-// hours): Errc::timeout, which the API answers with 408 and the upload's owners release.
+// hours): Errc::timeout, the client's fault (the API answers it as a body too slow), and the
+// upload's owners release what it held.
 // Bytes that never come are the body idle timeout's job (a read then fails on its own).
 #pragma once
 

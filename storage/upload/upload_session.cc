@@ -8,6 +8,8 @@
 
 #include "core/log.h"
 #include "http/json_writer.h"
+#include "storage/service/admission/admission_refusal.h"
+#include "storage/service/domain_error.h"
 #include "storage/upload/label_queries.h"
 #include "storage/upload/upload_queries.h"
 
@@ -51,9 +53,7 @@ std::string object_key_for(const std::string& user, const std::string& file_id, 
   return "u/" + user + "/" + date + "/" + file_id;
 }
 
-// A failed put: the body's own faults (too long, malformed) keep their meaning; anything else
-// is the store's, which the client could not have caused: 502/503/504, never a 4xx.
-ApiError reservation_refusal(const PgResult& row, const UploadTarget& t) {
+Error reservation_refusal(const PgResult& row, const UploadTarget& t) {
   int64_t amount = *row.int64(0, 1), quota = *row.int64(0, 2), used = *row.int64(0, 3),
           reserved_total = *row.int64(0, 4), files = *row.int64(0, 5), reserved_files = *row.int64(0, 6),
           max_file = *row.int64(0, 7), max_files = *row.int64(0, 8);
@@ -66,34 +66,38 @@ ApiError reservation_refusal(const PgResult& row, const UploadTarget& t) {
   w.key("maxFileBytes").int64(max_file).key("requestedBytes").int64(amount);
   w.end_object();
   if (amount <= 0)  // kReserve refuses these; ByteCount keeps them from being asked
-    return ApiError(400, "invalid_size", "a reservation of " + std::to_string(amount) + " bytes is not possible");
+    return domain_error(Reason::invalid_size,
+                        "a reservation of " + std::to_string(amount) + " bytes is not possible");
   if (t.size && t.size->as_int64() > max_file)
-    return ApiError(413, "file_too_large",
-                    "file of " + std::to_string(t.size->value()) + " bytes exceeds your tier's limit of " +
-                        std::to_string(max_file) + " bytes per file")
-        .with_details(details);
+    return domain_error(Reason::file_too_large,
+                        "file of " + std::to_string(t.size->value()) + " bytes exceeds your tier's limit of " +
+                            std::to_string(max_file) + " bytes per file",
+                        std::move(details));
   if (!mime_ok)
-    return ApiError(415, "unsupported_media_type",
-                    "content type '" + t.content_type + "' is not allowed for your tier");
+    return domain_error(Reason::unsupported_media_type,
+                        "content type '" + t.content_type + "' is not allowed for your tier");
   if (used + reserved_total + amount > quota)
-    return ApiError(507, "quota_exceeded",
-                    "storage quota exceeded: " + std::to_string(used + reserved_total) + " of " +
-                        std::to_string(quota) + " bytes in use, " + std::to_string(amount) + " requested")
-        .with_details(details);
-  return ApiError(507, "file_limit_exceeded", "file count limit of " + std::to_string(max_files) + " reached")
-      .with_details(details);
+    return domain_error(Reason::quota_exceeded,
+                        "storage quota exceeded: " + std::to_string(used + reserved_total) + " of " +
+                            std::to_string(quota) + " bytes in use, " + std::to_string(amount) + " requested",
+                        std::move(details));
+  return domain_error(Reason::file_limit_exceeded, "file count limit of " + std::to_string(max_files) + " reached",
+                      std::move(details));
 }
 
-static ApiError store_failure(const Error& e) {
+// A failed put: the body's own faults (too long, malformed) keep their meaning; anything else
+// is the store's, which the client could not have caused: store_failed, store_timeout or
+// unavailable, never a refusal of the request.
+static Error store_failure(Error e) {
   switch (e.code) {
     case Errc::invalid_argument:
     case Errc::limit_exceeded:
     case Errc::unavailable:
-      return api_error_from(e);
+      return e;
     case Errc::timeout:
-      return ApiError(504, "storage_timeout", "the object store did not answer in time: " + e.message);
+      return domain_error(Reason::store_timeout, "the object store did not answer in time: " + e.message);
     default:
-      return ApiError(502, "storage_error", "the object store failed: " + e.message);
+      return domain_error(Reason::store_failed, "the object store failed: " + e.message);
   }
 }
 
@@ -134,7 +138,8 @@ void UploadSession::abort_in_background() {
   spawn(abort_upload(std::move(w)), &ctx_.background);
 }
 
-Task<std::optional<ApiError>> UploadSession::reserve(const UploadTarget& t) {
+Task<Result<Reservation>> reserve_upload(PgPool& pg, Principal who, UploadTarget t, std::string file_id,
+                                         std::string object_key) {
   std::optional<int64_t> size, amount_hint;
   // An empty file reserves one byte: kReserve refuses amounts <= 0, and the commit gives the
   // reservation back whatever it was.
@@ -142,53 +147,47 @@ Task<std::optional<ApiError>> UploadSession::reserve(const UploadTarget& t) {
   if (size) amount_hint = std::max<int64_t>(*size, 1);
   if (!t.size && t.size_bound) amount_hint = std::max<int64_t>(t.size_bound->as_int64(), 1);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto r = co_await ctx_.pg->query(upload_sql::kReserve, who_.user_id, amount_hint, file_id_, object_key_, t.path,
-                                     t.name, t.content_type, t.visibility, size);
-    if (!r.ok()) co_return api_error_from(r.error());
+    auto r = co_await pg.query(upload_sql::kReserve, who.user_id, amount_hint, file_id, object_key, t.path, t.name,
+                               t.content_type, t.visibility, size);
+    if (!r.ok()) co_return std::move(r).error();
     if (r->rows() == 0) {  // no account yet: create it from the caller's tier, then try again
-      auto e = co_await ctx_.pg->query(upload_sql::kEnsureAccount, who_.user_id, who_.tier);
-      if (!e.ok()) co_return api_error_from(e.error());
+      auto e = co_await pg.query(upload_sql::kEnsureAccount, who.user_id, who.tier);
+      if (!e.ok()) co_return std::move(e).error();
       continue;
     }
-    const PgResult& row = *r;
-    bool reserved = *row.boolean(0, 0);
-    if (reserved) {
-      int64_t amount = *row.int64(0, 1), max_concurrent = *row.int64(0, 9);
-      reserved_ = static_cast<uint64_t>(amount);
-      max_concurrent_ = static_cast<int>(max_concurrent);
-      co_return std::nullopt;
-    }
-    co_return reservation_refusal(row, t);
+    if (!*r->boolean(0, 0)) co_return reservation_refusal(*r, t);
+    Reservation out;
+    out.amount = static_cast<uint64_t>(*r->int64(0, 1));
+    out.max_concurrent = static_cast<int>(*r->int64(0, 9));
+    co_return out;
   }
-  co_return ApiError(500, "internal", "account could not be created");
+  co_return Error(Errc::internal, "account could not be created");
 }
 
-Task<std::optional<ApiError>> UploadSession::admit(UploadTarget target) {
+Task<Status> UploadSession::admit(UploadTarget target) {
   target_ = std::move(target);
   auto slot = co_await ctx_.slots->acquire();
-  if (!slot.ok())
-    co_return ApiError(503, "server_busy", slot.error().message).with_header("Retry-After", "1");
+  if (!slot.ok()) co_return no_slot_refusal(slot.error());
   slot_ = std::move(*slot);
   file_id_ = new_uuid();
   object_key_ = object_key_for(who_.user_id, file_id_, static_cast<int64_t>(time(nullptr)));
-  if (auto refused = co_await reserve(target_)) co_return refused;
+  auto reserved = co_await reserve_upload(*ctx_.pg, who_, target_, file_id_, object_key_);
+  if (!reserved.ok()) co_return std::move(reserved).error();
+  reserved_ = reserved->amount;
+  max_concurrent_ = reserved->max_concurrent;
   reserved_ok_ = true;
   ++ctx_.upload_stats.started;
   if (!target_.tags.empty() || target_.metadata_json != "{}") {
     auto l = co_await ctx_.pg->query(upload_sql::kSetLabels, file_id_, target_.tags, target_.metadata_json);
-    if (!l.ok()) co_return api_error_from(l.error());
+    if (!l.ok()) co_return std::move(l).error();
   }
   auto lease = co_await ctx_.leases->acquire(who_.user_id, file_id_, max_concurrent_);
-  if (!lease.ok()) {
-    if (lease.error().code == Errc::limit_exceeded)
-      co_return ApiError(429, "too_many_uploads", lease.error().message).with_header("Retry-After", "1");
-    co_return ApiError(503, "unavailable", lease.error().message).with_header("Retry-After", "1");
-  }
+  if (!lease.ok()) co_return lease_refusal(lease.error());
   leased_ = true;
-  co_return std::nullopt;
+  co_return Status();
 }
 
-Task<std::variant<FileRecord, ApiError>> UploadSession::stream_and_commit(ByteSource& body, ExpectedChecksums expected) {
+Task<Result<FileRecord>> UploadSession::stream_and_commit(ByteSource& body, ExpectedChecksums expected) {
   PutOptions opts;
   opts.content_type = target_.content_type;
   opts.want_md5 = expected.md5_hex.has_value();
@@ -201,24 +200,24 @@ Task<std::variant<FileRecord, ApiError>> UploadSession::stream_and_commit(ByteSo
     // The reservation is the most this upload may take (used += the real size on commit).
     put = co_await ctx_.store->put_unknown_size(object_key_, reserved_, body, opts);
   }
-  if (!put.ok()) co_return store_failure(put.error());
+  if (!put.ok()) co_return store_failure(std::move(put).error());
   ctx_.upload_stats.bytes += put->size;
   if (expected.md5_hex && *expected.md5_hex != put->md5_hex)
-    co_return ApiError(400, "checksum_mismatch",
-                       "Content-MD5 does not match the received bytes (got md5 " + put->md5_hex + ")");
+    co_return domain_error(Reason::checksum_mismatch,
+                           "Content-MD5 does not match the received bytes (got md5 " + put->md5_hex + ")");
   if (expected.sha256_hex && *expected.sha256_hex != put->sha256_hex)
-    co_return ApiError(400, "checksum_mismatch",
-                       "X-Checksum-SHA256 does not match the received bytes (got " + put->sha256_hex + ")");
+    co_return domain_error(Reason::checksum_mismatch,
+                           "X-Checksum-SHA256 does not match the received bytes (got " + put->sha256_hex + ")");
   std::optional<std::string> md5, sha;
   if (!put->md5_hex.empty()) md5 = put->md5_hex;
   if (!put->sha256_hex.empty()) sha = put->sha256_hex;
   auto c = co_await ctx_.pg->query(upload_sql::kCommit, file_id_, who_.user_id, static_cast<int64_t>(put->size), md5, sha,
                                    put->etag, static_cast<int64_t>(reserved_));
-  if (!c.ok()) co_return api_error_from(c.error());
+  if (!c.ok()) co_return std::move(c).error();
   if (c->rows() != 1)
-    co_return ApiError(409, "upload_expired", "the upload was cancelled before it could be committed");
+    co_return domain_error(Reason::upload_expired, "the upload was cancelled before it could be committed");
   auto file = file_from_row(*c, 0);
-  if (!file.ok()) co_return api_error_from(file.error());
+  if (!file.ok()) co_return std::move(file).error();
   committed_ = true;
   ++ctx_.upload_stats.committed;
   if (leased_) co_await ctx_.leases->release(who_.user_id, file_id_);

@@ -7,12 +7,10 @@
 
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "core/slot_pool.h"
 #include "core/task.h"
-#include "storage/api/api_error.h"
 #include "storage/auth/principal.h"
 #include "storage/files/file_record.h"
 #include "storage/service_context.h"
@@ -41,11 +39,13 @@ class UploadSession {
   UploadSession(const UploadSession&) = delete;
   UploadSession& operator=(const UploadSession&) = delete;
 
-  // nullopt when admitted; otherwise the refusal to send (nothing is held then).
-  Task<std::optional<ApiError>> admit(UploadTarget target);
+  // Ok when admitted; otherwise the refusal (nothing is held then): server_busy, the
+  // reservation's refusals (reservation_refusal), too_many_uploads, or a dependency's error.
+  Task<Status> admit(UploadTarget target);
   // Streams `body` (exactly the declared size; with an unknown size, at most the reservation)
-  // into the store and commits the file with the size received.
-  Task<std::variant<FileRecord, ApiError>> stream_and_commit(ByteSource& body, ExpectedChecksums expected);
+  // into the store and commits the file with the size received. A body the client did not
+  // deliver fails the store's read; the caller knows whose fault that was.
+  Task<Result<FileRecord>> stream_and_commit(ByteSource& body, ExpectedChecksums expected);
 
   // How many bytes may be accepted for this upload (the reservation).
   uint64_t reserved_bytes() const { return reserved_; }
@@ -53,7 +53,6 @@ class UploadSession {
   const std::string& upload_id() const { return file_id_; }
 
  private:
-  Task<std::optional<ApiError>> reserve(const UploadTarget& t);
   void abort_in_background();
 
   ServiceContext& ctx_;
@@ -70,8 +69,23 @@ class UploadSession {
   bool committed_ = false;
 };
 
-// Why kReserve's row (reserved = false) refused `target`: 413, 415 or 507 with usage details.
-ApiError reservation_refusal(const PgResult& row, const UploadTarget& target);
+// What upload_sql::kReserve granted: the bytes reserved and the tier's per-user upload limit.
+struct Reservation {
+  uint64_t amount = 0;
+  int max_concurrent = 1;
+};
+
+// The quota + file-count reservation and the file row (state 'uploading') for `target`, in one
+// statement, creating the caller's account from its tier on first use. The amount is the size
+// (at least 1 byte: an empty file reserves one), else min(size_bound, the tier's max file size),
+// else the tier's max file size. Refusals: reservation_refusal's, or a dependency's error.
+Task<Result<Reservation>> reserve_upload(PgPool& pg, Principal who, UploadTarget target, std::string file_id,
+                                         std::string object_key);
+
+// Why kReserve's row (reserved = false) refused `target`: invalid_size, file_too_large,
+// unsupported_media_type, quota_exceeded or file_limit_exceeded, with the account's usage in
+// the details.
+Error reservation_refusal(const PgResult& row, const UploadTarget& target);
 
 // Random UUID v4 (RFC 9562) text, from OpenSSL's CSPRNG.
 std::string new_uuid();

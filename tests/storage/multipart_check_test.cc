@@ -81,22 +81,22 @@ TEST(CheckParts, AcceptsTheFullListInAnyOrderWithQuotedEtags) {
 TEST(CheckParts, RefusesWrongEtagMissingAndUnlistedParts) {
   auto etag = check_parts(three_parts(), requested({{1, "aaaa"}, {2, "ffff"}, {3, "cccc"}}), stored_parts());
   ASSERT_TRUE(etag.refusal);
-  EXPECT_EQ(etag.refusal->code, "etag_mismatch");
+  EXPECT_EQ(etag.refusal->reason, "etag_mismatch");
   EXPECT_FALSE(etag.abort);
   auto stored = stored_parts();
   stored.erase(stored.begin() + 1);
   auto missing = check_parts(three_parts(), requested({{1, "aaaa"}, {2, "bbbb"}, {3, "cccc"}}), stored);
   ASSERT_TRUE(missing.refusal);
-  EXPECT_EQ(missing.refusal->code, "missing_part");
+  EXPECT_EQ(missing.refusal->reason, "missing_part");
   EXPECT_NE(missing.refusal->message.find("2"), std::string::npos);
   auto unlisted = check_parts(three_parts(), requested({{1, "aaaa"}, {3, "cccc"}}), stored_parts());
   ASSERT_TRUE(unlisted.refusal);
-  EXPECT_EQ(unlisted.refusal->code, "missing_part");
+  EXPECT_EQ(unlisted.refusal->reason, "missing_part");
   auto dup = check_parts(three_parts(), requested({{1, "aaaa"}, {1, "aaaa"}, {3, "cccc"}}), stored_parts());
   ASSERT_TRUE(dup.refusal);
   auto range = check_parts(three_parts(), requested({{4, "aaaa"}}), stored_parts());
   ASSERT_TRUE(range.refusal);
-  EXPECT_EQ(range.refusal->code, "invalid_part_number");
+  EXPECT_EQ(range.refusal->reason, "invalid_part_number");
   EXPECT_TRUE(check_parts(three_parts(), {}, stored_parts()).refusal);
 }
 
@@ -105,13 +105,13 @@ TEST(CheckParts, ShortPartIsRefusedButBytesBeyondTheDeclaredSizeAbort) {
   stored[0].size = 5 * kMiB - 1;
   auto short_part = check_parts(three_parts(), requested({{1, "aaaa"}, {2, "bbbb"}, {3, "cccc"}}), stored);
   ASSERT_TRUE(short_part.refusal);
-  EXPECT_EQ(short_part.refusal->code, "part_size_mismatch");
+  EXPECT_EQ(short_part.refusal->reason, "part_size_mismatch");
   EXPECT_FALSE(short_part.abort);
   stored = stored_parts();
   stored[2].size = 101;  // one byte more than declared, even if the client does not list it
   auto over = check_parts(three_parts(), requested({{1, "aaaa"}, {2, "bbbb"}}), stored);
   ASSERT_TRUE(over.refusal);
-  EXPECT_EQ(over.refusal->code, "declared_size_exceeded");
+  EXPECT_EQ(over.refusal->reason, "declared_size_exceeded");
   EXPECT_TRUE(over.abort);
   stored = stored_parts();
   stored.push_back(PartInfo{4, 1, "dddd"});  // a part outside the layout
