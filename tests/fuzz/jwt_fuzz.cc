@@ -9,6 +9,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -112,7 +113,7 @@ Fixture& fixture() {
   return f;
 }
 
-void check_claims(const Result<Claims>& r) {
+void check_claims(const sluice::Result<Claims>& r) {
   if (!r.ok()) {
     check(r.error().code == sluice::Errc::unauthenticated && !r.error().message.empty());
     return;

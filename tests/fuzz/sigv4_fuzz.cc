@@ -89,7 +89,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string canonical_query = canonical_query_string(query);
   for (char c : canonical_query) check(unreserved(c) || c == '%' || c == '=' || c == '&' || (c >= 'A' && c <= 'F'));
 
-  SigV4Signer signer(S3Credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""}, "us-east-1");
+  // One signer, as each core keeps one: its day's signing key is derived once.
+  static SigV4Signer signer(S3Credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""},
+                            "us-east-1");
   SigV4Request request;
   request.method = "PUT";
   request.host = "127.0.0.1:9000";
