@@ -31,6 +31,7 @@ std::string run(std::string_view boundary, std::string_view body, uint8_t contro
   uint64_t part_bytes = 0;
   size_t pos = 0;
   bool finished = false;
+  reader.feed(std::span<const char>());  // an empty body piece, as a released buffer: null and empty
   for (;;) {
     auto ev = reader.next();
     if (!ev.ok()) {
