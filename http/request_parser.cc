@@ -184,6 +184,9 @@ RequestParser::Step RequestParser::feed(std::span<const char> data) {
   }
   s.pending = Event::need_more;
   bool was_head = s.in_head || !s.in_message;
+  // llhttp computes data + len: with an empty span's null pointer that is undefined (UBSan).
+  static constexpr char kNoBytes[1] = {};
+  if (data.data() == nullptr) data = std::span<const char>(kNoBytes, 0);
   llhttp_errno_t err = llhttp_execute(&s.parser, data.data(), data.size());
   if (err == HPE_OK) {
     step.consumed = data.size();

@@ -112,24 +112,24 @@ Task<void> ServerConnection::serve_request() {
   auto match = server_.router().match(req.method, req.path());
   if (!match.handler) {
     if (match.allow.empty()) {
-      co_await respond(Response::error(404, "not_found", "no route for " + std::string(req.path())));
+      (void)co_await respond(Response::error(404, "not_found", "no route for " + std::string(req.path())));
     } else {
       auto r = Response::error(405, "method_not_allowed", "method " + req.method + " not allowed here");
       r.header("Allow", match.allow);
-      co_await respond(std::move(r));
+      (void)co_await respond(std::move(r));
     }
   } else {
     req.params = std::move(match.params);
     body_limit_ = match.options->max_body_bytes;
     if (req.content_length && *req.content_length > body_limit_) {
-      co_await respond(Response::error(413, "payload_too_large",
+      (void)co_await respond(Response::error(413, "payload_too_large",
                                        "request body of " + std::to_string(*req.content_length) +
                                            " bytes exceeds the limit of " + std::to_string(body_limit_)));
     } else {
       HttpExchange ex(*this);
       co_await (*match.handler)(ex);
       if (response_ == ResponseState::none)
-        co_await respond(Response::error(500, "internal", "the handler produced no response"));
+        (void)co_await respond(Response::error(500, "internal", "the handler produced no response"));
       else if (response_ == ResponseState::streaming)
         close_after_ = true;  // a response cut short cannot be followed by another
     }

@@ -33,7 +33,7 @@ struct Service::CoreParts {
 };
 
 Service::Service(ServiceConfig config, unsigned cores)
-    : config_(std::move(config)), cores_(cores), jwt_(auth::JwtOptions{config_.jwt_issuer, config_.jwt_audience, 30}),
+    : config_(std::move(config)), jwt_(auth::JwtOptions{config_.jwt_issuer, config_.jwt_audience, 30}),
       built_(cores) {
   contexts_.resize(cores);
   parts_.resize(cores);

@@ -36,7 +36,6 @@ class Service {
   Service(ServiceConfig config, unsigned cores);
 
   ServiceConfig config_;
-  unsigned cores_;
   auth::JwtVerifier jwt_;
   ServiceContexts contexts_;
   std::vector<std::unique_ptr<CoreParts>> parts_;

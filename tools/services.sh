@@ -12,6 +12,9 @@ SLUICE_APT_PACKAGES=(
   build-essential cmake pkg-config liburing-dev libpq-dev libhiredis-dev libssl-dev
   libsimdjson-dev libgtest-dev libbenchmark-dev postgresql redis-server node-llhttp nginx wrk
   curl
+  # The second compiler: the clang-16 ASan/UBSan suite and the libFuzzer targets (tools/fuzz);
+  # clang-tidy-16 and clang-format-16 read the repository's .clang-tidy and .clang-format.
+  clang-16 libfuzzer-16-dev libclang-rt-16-dev clang-tidy-16 clang-format-16
 )
 
 SLUICE_TMP=""          # temp dir made by sluice_make_tmp; removed by sluice_teardown

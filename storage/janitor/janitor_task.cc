@@ -50,8 +50,7 @@ class JanitorTask::Nap final : public TimerEntry {
 
 JanitorTask::JanitorTask(Reactor& r, std::string pg_url, ObjectStore& store, RedisClient* redis, Duration interval,
                          JanitorOptions options)
-    : r_(r),
-      pool_(r, janitor_pool_options(std::move(pg_url))),
+    : pool_(r, janitor_pool_options(std::move(pg_url))),
       janitor_(pool_, store, redis, std::move(options)),
       interval_(interval),
       nap_(std::make_unique<Nap>(r)) {}

@@ -44,7 +44,6 @@ class JanitorTask {
   class Nap;
   Task<void> loop();
 
-  Reactor& r_;
   PgPool pool_;
   Janitor janitor_;
   Duration interval_;

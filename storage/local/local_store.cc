@@ -204,7 +204,7 @@ Task<Result<ObjectInfo>> LocalStore::head(std::string key) {
   if (!path.ok()) co_return std::move(path).error();
   File file;
   auto header = co_await open_with_header(reactor_, root_fd_, *path, file);
-  co_await file.close();
+  (void)co_await file.close();
   if (!header.ok()) {
     if (header.error().code == Errc::not_found) co_return no_such_object(key);
     co_return std::move(header).error();
@@ -239,7 +239,7 @@ Task<Result<ObjectInfo>> LocalStore::get(std::string key, std::optional<ByteRang
   File file;
   auto header = co_await open_with_header(reactor_, root_fd_, *path, file);
   if (!header.ok()) {
-    co_await file.close();
+    (void)co_await file.close();
     if (header.error().code == Errc::not_found) co_return no_such_object(key);
     co_return std::move(header).error();
   }
@@ -248,7 +248,7 @@ Task<Result<ObjectInfo>> LocalStore::get(std::string key, std::optional<ByteRang
   if (range) {
     uint64_t last = std::min<uint64_t>(range->last.value_or(UINT64_MAX), header->size == 0 ? 0 : header->size - 1);
     if (range->first >= header->size || (range->last && *range->last < range->first)) {
-      co_await file.close();
+      (void)co_await file.close();
       co_return Error(Errc::invalid_argument,
                       "range is not satisfiable for an object of " + std::to_string(header->size) + " bytes",
                       "InvalidRange");

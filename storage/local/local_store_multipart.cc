@@ -64,7 +64,7 @@ Task<Result<UploadMeta>> LocalStore::read_upload_meta(std::string key, std::stri
   if (!file.ok()) co_return file.error().code == Errc::not_found ? no_such_upload(upload_id) : std::move(file).error();
   std::array<char, kMaxUploadMetaBytes> buf;
   auto got = co_await file->read_full(buf, 0);
-  co_await file->close();
+  (void)co_await file->close();
   if (!got.ok()) co_return std::move(got).error();
   auto meta = decode_upload_meta(std::string_view(buf.data(), *got));
   if (meta.ok() && meta->key != key)
@@ -144,7 +144,7 @@ Task<Result<std::vector<PartInfo>>> LocalStore::read_part_index(std::string inde
     auto got = co_await file->read_full(std::span<char>(buf.get(), kSlotsPerRead * kPartSlotSize),
                                         static_cast<uint64_t>(first - 1) * kPartSlotSize);
     if (!got.ok()) {
-      co_await file->close();
+      (void)co_await file->close();
       co_return std::move(got).error();
     }
     for (size_t i = 0; i + kPartSlotSize <= *got; i += kPartSlotSize) {
@@ -154,7 +154,7 @@ Task<Result<std::vector<PartInfo>>> LocalStore::read_part_index(std::string inde
     }
     if (*got < kSlotsPerRead * kPartSlotSize) break;
   }
-  co_await file->close();
+  (void)co_await file->close();
   co_return parts;
 }
 
@@ -174,7 +174,7 @@ Task<Result<std::vector<MultipartUploadRef>>> LocalStore::list_multipart_uploads
     if (!file.ok()) continue;  // completed or aborted meanwhile
     std::array<char, kMaxUploadMetaBytes> buf;
     auto got = co_await file->read_full(buf, 0);
-    co_await file->close();
+    (void)co_await file->close();
     if (!got.ok()) continue;
     auto meta = decode_upload_meta(std::string_view(buf.data(), *got));
     if (meta.ok() && meta->key.starts_with(prefix)) out.push_back(MultipartUploadRef{meta->key, e.name});
@@ -241,7 +241,7 @@ Task<Status> LocalStore::join_parts(std::string upload_id, std::vector<PartInfo>
       done += want;
       offset += want;
     }
-    co_await in.close();
+    (void)co_await in.close();
   }
   if (s.ok() && offset != kObjectHeaderSize + total) s = Error(Errc::internal, "joined parts changed size");
   if (s.ok() && options_.fsync == FsyncPolicy::on_commit) s = co_await out->sync();
@@ -273,7 +273,7 @@ Task<Result<std::string>> LocalStore::complete_multipart(std::string key, std::s
   for (const PartInfo& part : parts) {
     File in;
     auto read = co_await read_part_header(reactor_, root_fd_, upload_part_path(upload_id, part.number), in);
-    co_await in.close();
+    (void)co_await in.close();
     auto header = check_part(std::move(read), part);
     if (!header.ok()) co_return std::move(header).error();
     std::array<unsigned char, 16> md5{};

@@ -8,7 +8,7 @@
 namespace sluice {
 namespace {
 
-struct Recorder : TimerEntry {
+struct Recorder final : TimerEntry {
   std::vector<int>* fired = nullptr;
   int id = 0;
   void fire() override { fired->push_back(id); }

@@ -150,5 +150,21 @@ TEST(RequestParser, ObsFoldIs400) {
   }
 }
 
+// The server feeds its released (null, empty) buffer to finish a bodiless message; llhttp must
+// not be handed null + 0 (undefined behaviour: clang's UBSan stopped here; found by request_parser_fuzz).
+TEST(RequestParser, NullEmptySpanFinishesABodilessRequest) {
+  RequestParser p;
+  std::string head = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto step = p.feed(std::span<const char>(head.data(), head.size()));
+  ASSERT_EQ(step.event, RequestParser::Event::head_complete);
+  EXPECT_EQ(step.consumed, head.size());
+  step = p.feed(std::span<const char>());
+  EXPECT_EQ(step.event, RequestParser::Event::message_complete);
+  EXPECT_EQ(step.consumed, 0u);
+  step = p.feed(std::span<const char>());
+  EXPECT_EQ(step.event, RequestParser::Event::need_more);
+  EXPECT_TRUE(p.between_messages());
+}
+
 }  // namespace
 }  // namespace sluice
