@@ -38,16 +38,20 @@ Task<void> put_part_into(MpuEnv& env, std::string tok, std::string id, int n, st
 }
 
 // Uploads `numbers` concurrently through Sluice; returns each part's etag (index n-1).
-Task<std::vector<std::string>> put_parts_parallel(MpuEnv& env, std::string tok, std::string id, std::string content,
-                                                  std::vector<int> numbers) {
-  // Parallel parts count as that many uploads (issue 11): these tests are about parallel parts,
-  // not the free tier's two (PartPutsAreAdmittedPerUserAndOnePerPart is), so the owner is 'pro'.
-  // (Read back: the check pool's pipelined UPDATE is committed once its next query runs.)
+// Parallel parts count as that many uploads (issue 11): tests about parallel parts, not the free
+// tier's two (PartPutsAreAdmittedPerUserAndOnePerPart is), move the session's owner to 'pro'.
+// (Read back: the check pool's pipelined UPDATE is committed once its next query runs.)
+Task<void> owner_to_pro(MpuEnv& env, std::string id) {
   std::string owner = "(SELECT owner FROM sluice.uploads WHERE id = '" + id + "')";
   (void)co_await env.scalar("UPDATE sluice.accounts SET tier = 'pro' WHERE user_id = " + owner + " RETURNING 0");
   EXPECT_EQ(co_await env.scalar("SELECT t.max_concurrent_uploads FROM sluice.accounts a JOIN sluice.tiers t "
                                 "ON t.name = a.tier WHERE a.user_id = " + owner),
             10);
+}
+
+Task<std::vector<std::string>> put_parts_parallel(MpuEnv& env, std::string tok, std::string id, std::string content,
+                                                  std::vector<int> numbers) {
+  co_await owner_to_pro(env, id);
   std::vector<RawResponse> resp(numbers.size());
   TaskGroup group;
   for (size_t i = 0; i < numbers.size(); ++i)
@@ -134,6 +138,7 @@ TEST_P(MultipartApi, PresignedPartsSentWithCurl) {
     std::string content = pattern_bytes(kSize, 2);
     Initiated up = co_await env.initiate(tok, "direct.bin", kSize, kPart);
     EXPECT_EQ(up.status, 201) << up.body;
+    co_await owner_to_pro(env, up.upload_id);  // three parts at once: three uploads
     std::vector<testing::CurlResult> results(3);
     TaskGroup group;
     for (int n = 3; n >= 1; --n) {
