@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/reactor.h"
-#include "storage/s3/s3_store.h"
+#include "storage/store/s3/s3_store.h"
 
 namespace {
 

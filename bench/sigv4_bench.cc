@@ -5,7 +5,7 @@
 #include <chrono>
 #include <vector>
 
-#include "storage/s3/sigv4.h"
+#include "storage/store/s3/sigv4.h"
 
 namespace {
 

@@ -5,9 +5,9 @@
 
 #include "core/log.h"
 #include "core/reactor.h"
-#include "storage/janitor/janitor_task.h"
-#include "storage/local/local_store.h"
-#include "storage/s3/s3_store.h"
+#include "storage/service/janitor/janitor_task.h"
+#include "storage/store/local/local_store.h"
+#include "storage/store/s3/s3_store.h"
 #include "tools/server_config.h"
 
 namespace sluice {

@@ -12,7 +12,7 @@
 #include "core/signal_watch.h"
 #include "http/http_server.h"
 #include "storage/api/health_routes.h"
-#include "storage/service.h"
+#include "storage/api/service.h"
 #include "tools/server_config.h"
 #include "tools/version.h"
 

@@ -8,7 +8,7 @@
 #include "core/reactor.h"
 #include "core/result.h"
 #include "http/server_options.h"
-#include "storage/service_config.h"
+#include "storage/service/service_config.h"
 
 namespace sluice {
 

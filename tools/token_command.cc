@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "storage/auth/jwt.h"
+#include "storage/service/auth/jwt.h"
 
 namespace sluice {
 

@@ -9,8 +9,8 @@
 #include "core/task.h"
 #include "http/http_exchange.h"
 #include "storage/api/api_error.h"
-#include "storage/auth/principal.h"
-#include "storage/service_context.h"
+#include "storage/service/auth/principal.h"
+#include "storage/service/service_context.h"
 
 namespace sluice {
 

@@ -14,9 +14,9 @@
 #include "db/redis_stats.h"
 #include "http/http_server.h"
 #include "http/json_writer.h"
-#include "storage/auth/api_key_store.h"
-#include "storage/service_context.h"
-#include "storage/upload/user_leases.h"
+#include "storage/service/auth/api_key_store.h"
+#include "storage/service/service_context.h"
+#include "storage/service/admission/user_leases.h"
 
 namespace sluice {
 

@@ -9,9 +9,9 @@
 #include "storage/api/media_type.h"
 #include "storage/api/range_header.h"
 #include "storage/api/request_body_source.h"
-#include "storage/files/path_rules.h"
+#include "storage/service/files/path_rules.h"
 #include "storage/service/files/files.h"
-#include "storage/upload/upload_session.h"
+#include "storage/service/uploads/direct/direct_upload.h"
 
 namespace sluice {
 
@@ -51,7 +51,7 @@ Task<void> put_content(HttpExchange& ex, ServiceContexts* all) {
   auto sums = parse_checksum_headers(req.header("content-md5"), req.header("x-checksum-sha256"));
   if (!sums.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_checksum", sums.error().message));
 
-  UploadSession upload(ctx, *who);
+  DirectUpload upload(ctx, *who);
   Status admitted = co_await upload.admit(t);
   if (!admitted.ok()) co_return co_await respond_api_error(ex, api_error_from(admitted.error()));
   ex.set_body_limit(t.size ? t.size->value() : upload.reserved_bytes());

@@ -14,7 +14,7 @@
 #include "http/http_exchange.h"
 #include "http/multipart_reader.h"
 #include "storage/store/object_store.h"
-#include "storage/upload/upload_pace.h"
+#include "storage/service/admission/upload_pace.h"
 
 namespace sluice {
 

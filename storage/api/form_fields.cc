@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "core/utf8.h"
-#include "storage/files/path_rules.h"
+#include "storage/service/files/path_rules.h"
 
 namespace sluice {
 

@@ -9,8 +9,8 @@
 #include "storage/api/caller_auth.h"
 #include "storage/api/form_body_reader.h"
 #include "storage/api/media_type.h"
-#include "storage/files/path_rules.h"
-#include "storage/upload/upload_session.h"
+#include "storage/service/files/path_rules.h"
+#include "storage/service/uploads/direct/direct_upload.h"
 
 namespace sluice {
 
@@ -67,7 +67,7 @@ Task<std::optional<ApiError>> skip_part(FormBodyReader& form) {
 // at once by post_files, which owns every referent.)
 Task<std::variant<FileRecord, ApiError>> upload_file(HttpExchange& ex, ServiceContext& ctx, const Principal& who,
                                                      FormBodyReader& form, UploadTarget target, uint64_t& body_limit) {
-  UploadSession upload(ctx, who);
+  DirectUpload upload(ctx, who);
   Status admitted = co_await upload.admit(std::move(target));
   if (!admitted.ok()) co_return api_error_from(admitted.error());
   body_limit += upload.reserved_bytes();

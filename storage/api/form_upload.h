@@ -10,7 +10,7 @@
 #include "http/multipart_reader.h"
 #include "http/router.h"
 #include "storage/api/form_fields.h"
-#include "storage/service_context.h"
+#include "storage/service/service_context.h"
 
 namespace sluice {
 

@@ -7,9 +7,9 @@
 #include "http/json_writer.h"
 #include "storage/api/caller_auth.h"
 #include "storage/api/json_body.h"
-#include "storage/auth/api_key_store.h"
-#include "storage/auth/api_scope.h"
-#include "storage/auth/rfc3339.h"
+#include "storage/service/auth/api_key_store.h"
+#include "storage/service/auth/api_scope.h"
+#include "storage/service/auth/rfc3339.h"
 #include "storage/service/keys/api_keys.h"
 
 namespace sluice {

@@ -7,13 +7,13 @@
 #include "storage/api/api_error.h"
 #include "storage/api/caller_auth.h"
 #include "storage/api/request_body_source.h"
-#include "storage/local/local_store.h"
+#include "storage/store/local/local_store.h"
 #include "storage/service/admission/admission_refusal.h"
 #include "storage/service/domain_error.h"
-#include "storage/upload/multipart_record.h"
-#include "storage/upload/session_lookup.h"
-#include "storage/upload/part_admission.h"
-#include "storage/upload/upload_pace.h"
+#include "storage/service/uploads/sessions/session_record.h"
+#include "storage/service/uploads/sessions/session_lookup.h"
+#include "storage/service/admission/part_admission.h"
+#include "storage/service/admission/upload_pace.h"
 
 namespace sluice {
 
@@ -46,7 +46,7 @@ bool parse_int(const std::optional<std::string>& s, T& out) {
 ApiError denied(std::string msg) { return ApiError(403, "forbidden", std::move(msg)); }
 
 // A part PUT is only taken for an active session's store upload, at exactly its layout's size.
-Task<Result<MultipartRecord>> check_part_target(PgPool& pg, std::string key, std::string upload_id, int part,
+Task<Result<SessionRecord>> check_part_target(PgPool& pg, std::string key, std::string upload_id, int part,
                                                 uint64_t length) {
   auto rec = co_await find_session_by_store_upload(pg, std::move(upload_id));
   if (!rec.ok()) co_return std::move(rec).error();

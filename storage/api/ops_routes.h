@@ -9,7 +9,7 @@
 
 #include "http/router.h"
 #include "storage/api/core_stats.h"
-#include "storage/service_context.h"
+#include "storage/service/service_context.h"
 
 namespace sluice {
 

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "http/router.h"
-#include "storage/service_context.h"
+#include "storage/service/service_context.h"
 
 namespace sluice {
 

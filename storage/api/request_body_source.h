@@ -13,7 +13,7 @@
 
 #include "http/http_exchange.h"
 #include "storage/store/object_store.h"
-#include "storage/upload/upload_pace.h"
+#include "storage/service/admission/upload_pace.h"
 
 namespace sluice {
 

@@ -9,15 +9,15 @@
 #include "storage/api/caller_auth.h"
 #include "storage/api/media_type.h"
 #include "storage/api/request_body_source.h"
-#include "storage/files/path_rules.h"
+#include "storage/service/files/path_rules.h"
 #include "storage/service/domain_error.h"
-#include "storage/upload/multipart_completion.h"
-#include "storage/upload/multipart_ending.h"
-#include "storage/upload/multipart_requests.h"
-#include "storage/upload/part_admission.h"
-#include "storage/upload/session_lookup.h"
-#include "storage/upload/session_progress.h"
-#include "storage/upload/upload_session.h"
+#include "storage/service/uploads/sessions/session_completion.h"
+#include "storage/service/uploads/sessions/session_ending.h"
+#include "storage/api/session_requests.h"
+#include "storage/service/admission/part_admission.h"
+#include "storage/service/uploads/sessions/session_lookup.h"
+#include "storage/service/uploads/sessions/session_progress.h"
+#include "storage/service/uploads/direct/direct_upload.h"
 
 namespace sluice {
 
@@ -46,7 +46,7 @@ std::string iso_time(int64_t unix_seconds) {
 }
 
 // The {n} of a part route within the session's layout.
-Result<uint32_t> part_number(HttpExchange& ex, const MultipartRecord& rec) {
+Result<uint32_t> part_number(HttpExchange& ex, const SessionRecord& rec) {
   std::string_view text = ex.request().param("n");
   uint32_t n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -93,9 +93,9 @@ Task<void> create_upload(HttpExchange& ex, ServiceContexts* all, UploadRouteOpti
     t.visibility = *req->visibility;
   }
   t.size = req->size;
-  auto opened = co_await admit_multipart(ctx, *who, t, req->part_size, opts.sessions);
+  auto opened = co_await admit_session(ctx, *who, t, req->part_size, opts.sessions);
   if (!opened.ok()) co_return co_await respond_error(ex, std::move(opened).error());
-  const MultipartRecord& rec = *opened;
+  const SessionRecord& rec = *opened;
   ++ctx.upload_stats.started;
   std::string out;
   http::JsonWriter w(out);
@@ -263,7 +263,7 @@ Task<void> complete(HttpExchange& ex, ServiceContexts* all) {
     if (!req.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_request", req.error().message));
     parts = std::move(*req);
   }
-  auto done = co_await complete_multipart_session(ctx, std::move(*rec), std::move(parts));
+  auto done = co_await complete_session(ctx, std::move(*rec), std::move(parts));
   if (!done.ok()) co_return co_await respond_error(ex, std::move(done).error());
   const FileRecord& f = *done;
   Response r = Response::json(200, f.to_json());
@@ -289,7 +289,7 @@ Task<void> abort_upload(HttpExchange& ex, ServiceContexts* all) {
   if (rec->state == "completed")
     co_return co_await respond_error(ex, session_not_active(rec->state, "this upload is complete; delete the file instead"));
   if (!rec->active()) co_return co_await respond_error(ex, session_not_accepting(*rec));
-  auto ended = co_await end_multipart_session(*ctx.pg, *ctx.store, *rec, SessionEnd::aborted, false);
+  auto ended = co_await end_session(*ctx.pg, *ctx.store, *rec, SessionEnd::aborted, false);
   if (!ended.ok()) co_return co_await respond_api_error(ex, api_error_from(ended.error()));
   if (!*ended)
     co_return co_await respond_api_error(ex, ApiError(409, "conflict", "the upload changed state meanwhile; GET it"));

@@ -6,14 +6,14 @@
 #include <cstdint>
 
 #include "http/router.h"
-#include "storage/service_config.h"
-#include "storage/service_context.h"
-#include "storage/upload/multipart_admission.h"
+#include "storage/service/service_config.h"
+#include "storage/service/service_context.h"
+#include "storage/service/uploads/sessions/session_admission.h"
 
 namespace sluice {
 
 struct UploadRouteOptions {
-  MultipartSettings sessions;
+  SessionSettings sessions;
   unsigned heartbeat_rate = 60;  // heartbeats per user per minute; more get 429
   // Presigned part URLs: expiresIn when the client gives none, and the bounds it must respect.
   int64_t presign_default_expiry = 900;

@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include "storage/auth/base64url.h"
-#include "storage/auth/jwt.h"
+#include "storage/service/auth/base64url.h"
+#include "storage/service/auth/jwt.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/s3/sigv4.h"
+#include "storage/store/s3/sigv4.h"
 
 namespace {
 

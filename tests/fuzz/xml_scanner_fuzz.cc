@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "storage/s3/xml_scanner.h"
+#include "storage/store/s3/xml_scanner.h"
 
 namespace {
 

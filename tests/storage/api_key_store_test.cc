@@ -3,8 +3,8 @@
 // short TTL, forget() takes effect at once, and the cache never grows past its bound.
 #include <gtest/gtest.h>
 
-#include "storage/auth/api_key.h"
-#include "storage/auth/api_key_store.h"
+#include "storage/service/auth/api_key.h"
+#include "storage/service/auth/api_key_store.h"
 #include "tests/storage/service_harness.h"
 
 namespace sluice {

@@ -1,4 +1,4 @@
-#include "storage/auth/api_key.h"
+#include "storage/service/auth/api_key.h"
 
 #include <gtest/gtest.h>
 

@@ -3,10 +3,10 @@
 // only one janitor runs at a time.
 #include <gtest/gtest.h>
 
-#include "storage/janitor/janitor_task.h"
-#include "storage/upload/multipart_queries.h"
-#include "storage/upload/upload_queries.h"
-#include "storage/upload/upload_session.h"
+#include "storage/service/janitor/janitor_task.h"
+#include "storage/service/uploads/sessions/session_queries.h"
+#include "storage/service/uploads/direct/upload_queries.h"
+#include "storage/service/uploads/direct/direct_upload.h"
 #include "tests/storage/multipart_env.h"
 
 namespace sluice {

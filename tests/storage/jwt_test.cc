@@ -1,4 +1,4 @@
-#include "storage/auth/jwt.h"
+#include "storage/service/auth/jwt.h"
 
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "storage/auth/base64url.h"
+#include "storage/service/auth/base64url.h"
 
 namespace sluice::auth {
 namespace {

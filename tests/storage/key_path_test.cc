@@ -1,4 +1,4 @@
-#include "storage/local/key_path.h"
+#include "storage/store/local/key_path.h"
 
 #include <gtest/gtest.h>
 

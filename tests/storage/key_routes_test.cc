@@ -3,7 +3,7 @@
 // on the serving core), listings carry no secrets, and other users' keys do not exist.
 #include <gtest/gtest.h>
 
-#include "storage/auth/api_key.h"
+#include "storage/service/auth/api_key.h"
 #include "tests/storage/service_harness.h"
 
 namespace sluice {

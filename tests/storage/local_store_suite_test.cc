@@ -4,7 +4,7 @@
 #include <atomic>
 #include <filesystem>
 
-#include "storage/local/local_store.h"
+#include "storage/store/local/local_store.h"
 #include "tests/storage/object_store_suite.h"
 
 namespace sluice::testing {

@@ -1,4 +1,4 @@
-#include "storage/local/local_store.h"
+#include "storage/store/local/local_store.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/local/object_header.h"
+#include "storage/store/local/object_header.h"
 #include "storage/store/stream_digest.h"
 #include "tests/support/reactor_fixture.h"
 

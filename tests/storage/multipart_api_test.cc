@@ -4,7 +4,7 @@
 // the janitor, ownership, and admission refusals.
 #include <gtest/gtest.h>
 
-#include "storage/upload/multipart_queries.h"
+#include "storage/service/uploads/sessions/session_queries.h"
 #include "tests/storage/multipart_env.h"
 
 namespace sluice {

@@ -2,17 +2,17 @@
 // complete runs against the store's parts, and the request bodies.
 #include <gtest/gtest.h>
 
-#include "storage/upload/multipart_admission.h"
-#include "storage/upload/multipart_completion.h"
-#include "storage/upload/multipart_requests.h"
+#include "storage/service/uploads/sessions/session_admission.h"
+#include "storage/service/uploads/sessions/session_completion.h"
+#include "storage/api/session_requests.h"
 
 namespace sluice {
 namespace {
 
 constexpr uint64_t kMiB = 1024 * 1024;
 
-MultipartRecord three_parts() {
-  MultipartRecord r;
+SessionRecord three_parts() {
+  SessionRecord r;
   r.part_size = 5 * kMiB;
   r.declared_size = 10 * kMiB + 100;
   r.total_parts = 3;
@@ -62,8 +62,8 @@ TEST(PartLayout, ClientPartSizeIsCheckedAgainstS3Rules) {
   EXPECT_FALSE(plan_session_parts(100, 1, 8 * kMiB).ok());
 }
 
-TEST(MultipartRecord, ExpectedPartSizes) {
-  MultipartRecord r = three_parts();
+TEST(SessionRecord, ExpectedPartSizes) {
+  SessionRecord r = three_parts();
   EXPECT_EQ(r.expected_part_size(0), 0u);
   EXPECT_EQ(r.expected_part_size(1), 5 * kMiB);
   EXPECT_EQ(r.expected_part_size(3), 100u);

@@ -1,11 +1,11 @@
-#include "storage/local/object_header.h"
+#include "storage/store/local/object_header.h"
 
 #include <gtest/gtest.h>
 
 #include <array>
 #include <string>
 
-#include "storage/local/upload_layout.h"
+#include "storage/store/local/upload_layout.h"
 
 namespace sluice::local {
 namespace {

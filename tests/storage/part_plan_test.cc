@@ -1,5 +1,5 @@
 // Multipart part planning against S3's limits (and R2's equal-parts rule).
-#include "storage/s3/part_plan.h"
+#include "storage/store/s3/part_plan.h"
 
 #include <gtest/gtest.h>
 

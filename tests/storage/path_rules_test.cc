@@ -1,4 +1,4 @@
-#include "storage/files/path_rules.h"
+#include "storage/service/files/path_rules.h"
 
 #include <gtest/gtest.h>
 

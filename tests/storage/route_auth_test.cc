@@ -9,10 +9,10 @@
 #include <ctime>
 #include <filesystem>
 
-#include "storage/auth/api_key.h"
-#include "storage/auth/api_key_store.h"
-#include "storage/auth/rfc3339.h"
-#include "storage/local/key_path.h"
+#include "storage/service/auth/api_key.h"
+#include "storage/service/auth/api_key_store.h"
+#include "storage/service/auth/rfc3339.h"
+#include "storage/store/local/key_path.h"
 #include "tests/storage/service_harness.h"
 
 namespace sluice {

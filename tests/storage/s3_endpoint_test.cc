@@ -1,5 +1,5 @@
 // S3 addressing: path-style and virtual-hosted Host headers and request paths.
-#include "storage/s3/s3_endpoint.h"
+#include "storage/store/s3/s3_endpoint.h"
 
 #include <gtest/gtest.h>
 

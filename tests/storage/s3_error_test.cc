@@ -1,9 +1,9 @@
 // S3 <Error> bodies: parsing, typed codes, Errc mapping and retry decisions; XmlScanner basics.
-#include "storage/s3/s3_error.h"
+#include "storage/store/s3/s3_error.h"
 
 #include <gtest/gtest.h>
 
-#include "storage/s3/xml_scanner.h"
+#include "storage/store/s3/xml_scanner.h"
 
 namespace sluice::s3 {
 namespace {

@@ -1,5 +1,5 @@
 // The XML replies the S3 client reads and the CompleteMultipartUpload body it writes.
-#include "storage/s3/s3_responses.h"
+#include "storage/store/s3/s3_responses.h"
 
 #include <gtest/gtest.h>
 

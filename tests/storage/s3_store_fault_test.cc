@@ -1,7 +1,7 @@
 // S3Store against a scripted fake peer: overload answers, broken and stalled connections.
 // Every failure must come back as a typed error in bounded time, with no broken connection
 // left in the pool, and streamed bodies must never be sent twice.
-#include "storage/s3/s3_store.h"
+#include "storage/store/s3/s3_store.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // S3Store against real S3 implementations: moto (SLUICE_TEST_S3_ENDPOINT, always) and s3rver
 // (SLUICE_TEST_S3RVER_ENDPOINT, when set). The shared ObjectStore suite plus S3-only checks.
-#include "storage/s3/s3_store.h"
+#include "storage/store/s3/s3_store.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "storage/s3/s3_store.h"
+#include "storage/store/s3/s3_store.h"
 
 namespace sluice::testing {
 

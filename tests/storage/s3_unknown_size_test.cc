@@ -3,7 +3,7 @@
 // an upload that cannot get buffer memory is refused as unavailable.
 #include <gtest/gtest.h>
 
-#include "storage/s3/s3_store.h"
+#include "storage/store/s3/s3_store.h"
 #include "tests/storage/s3_test_env.h"
 #include "tests/storage/store_test_streams.h"
 #include "tests/support/reactor_fixture.h"

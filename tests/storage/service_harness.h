@@ -18,8 +18,8 @@
 #include "db/migrations.h"
 #include "db/redis_client.h"
 #include "http/http_server.h"
-#include "storage/auth/jwt.h"
-#include "storage/service.h"
+#include "storage/service/auth/jwt.h"
+#include "storage/api/service.h"
 #include "tests/db/reactor_fixture.h"
 #include "tests/support/raw_http_client.h"
 

@@ -1,13 +1,13 @@
 // SigV4 against the worked examples in AWS's S3 documentation ("Signature Calculations for the
 // Authorization Header: Transferring Payload in a Single Chunk" and "Authenticating Requests:
 // Using Query Parameters"), plus S3 URI encoding and endpoint addressing.
-#include "storage/s3/sigv4.h"
+#include "storage/store/s3/sigv4.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "storage/s3/s3_endpoint.h"
+#include "storage/store/s3/s3_endpoint.h"
 
 namespace sluice::s3 {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <map>
 
-#include "storage/local/url_signer.h"
+#include "storage/store/local/url_signer.h"
 #include "tests/storage/multipart_env.h"
 
 #ifndef SLUICE_BINARY

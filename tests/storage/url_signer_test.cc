@@ -1,4 +1,4 @@
-#include "storage/local/url_signer.h"
+#include "storage/store/local/url_signer.h"
 
 #include <gtest/gtest.h>
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/reactor_pool.h"
-#include "storage/auth/jwt.h"
+#include "storage/service/auth/jwt.h"
 #include "tools/load/load_options.h"
 #include "tools/load/load_report.h"
 #include "tools/load/load_runner.h"

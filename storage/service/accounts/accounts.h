@@ -9,7 +9,7 @@
 #include "core/result.h"
 #include "core/task.h"
 #include "db/pg_pool.h"
-#include "storage/upload/user_leases.h"
+#include "storage/service/admission/user_leases.h"
 
 namespace sluice::service {
 

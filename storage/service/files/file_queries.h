@@ -1,5 +1,5 @@
 // The SQL of sluice.files that more than one capability reads: the column list of a file (the
-// order file_from_row() reads, storage/files/file_record.h) and the lookup of one file.
+// order file_from_row() reads, storage/service/files/file_record.h) and the lookup of one file.
 #pragma once
 
 #include "db/pg_statement.h"

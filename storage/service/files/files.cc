@@ -2,7 +2,7 @@
 
 #include "storage/service/domain_error.h"
 #include "storage/service/files/file_queries.h"
-#include "storage/upload/upload_session.h"
+#include "storage/service/uploads/direct/direct_upload.h"
 
 namespace sluice::service {
 

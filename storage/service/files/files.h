@@ -7,8 +7,8 @@
 #include "core/result.h"
 #include "core/task.h"
 #include "db/pg_pool.h"
-#include "storage/auth/principal.h"
-#include "storage/files/file_record.h"
+#include "storage/service/auth/principal.h"
+#include "storage/service/files/file_record.h"
 
 namespace sluice::service {
 

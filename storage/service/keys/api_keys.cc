@@ -1,10 +1,10 @@
 #include "storage/service/keys/api_keys.h"
 
-#include "storage/auth/api_key.h"
+#include "storage/service/auth/api_key.h"
 #include "storage/service/accounts/accounts.h"
 #include "storage/service/domain_error.h"
 #include "storage/service/keys/key_queries.h"
-#include "storage/upload/upload_session.h"
+#include "storage/service/uploads/direct/direct_upload.h"
 
 namespace sluice::service {
 

@@ -11,8 +11,8 @@
 #include "core/result.h"
 #include "core/task.h"
 #include "db/pg_pool.h"
-#include "storage/auth/api_scope.h"
-#include "storage/auth/principal.h"
+#include "storage/service/auth/api_scope.h"
+#include "storage/service/auth/principal.h"
 
 namespace sluice::service {
 

@@ -1,5 +1,5 @@
 // The SQL of API key management (sluice.api_keys): create, list and revoke a user's keys. The
-// lookup of a presented key is ApiKeyStore's (storage/auth/api_key_store.cc).
+// lookup of a presented key is ApiKeyStore's (storage/service/auth/api_key_store.cc).
 #pragma once
 
 #include "db/pg_statement.h"

@@ -1,0 +1,45 @@
+// Service: the upload service assembled for one process: the immutable parts shared by all
+// cores (JWT verifier, routes) and, per core, a ServiceContext with its own database pool,
+// Redis client, object store, slots and leases. Start-up and shutdown happen per core.
+#pragma once
+
+#include <latch>
+#include <memory>
+
+#include "db/redis_client.h"
+#include "http/http_server.h"
+#include "http/router.h"
+#include "storage/service/auth/jwt.h"
+#include "storage/service/service_config.h"
+#include "storage/service/service_context.h"
+
+namespace sluice {
+
+class Service {
+ public:
+  // Validates the configuration and loads keys (start-up: may block, may fail).
+  static Result<std::unique_ptr<Service>> create(ServiceConfig config, unsigned cores);
+  ~Service();
+
+  bool enabled() const { return !config_.pg_url.empty(); }
+  void add_routes(Router& router);
+  // Builds this core's context; every core must call it (it waits for the others once, to
+  // introduce the per-core pools to each other). Then connects (async).
+  Task<Status> start_core(Reactor& r);
+  // Waits for background clean-up, then closes this core's connections.
+  Task<void> stop_core(Reactor& r);
+  // Lets /metrics report this core's HTTP counters (call on that core, after start_core).
+  void set_http_stats(unsigned core, const HttpServerStats* stats);
+
+ private:
+  struct CoreParts;
+  Service(ServiceConfig config, unsigned cores);
+
+  ServiceConfig config_;
+  auth::JwtVerifier jwt_;
+  ServiceContexts contexts_;
+  std::vector<std::unique_ptr<CoreParts>> parts_;
+  std::latch built_;
+};
+
+}  // namespace sluice
