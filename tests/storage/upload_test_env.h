@@ -21,7 +21,7 @@
 #include "storage/store/s3/s3_store.h"
 #include "storage/api/service.h"
 #include "tests/db/reactor_fixture.h"
-#include "tests/storage/s3_test_env.h"
+#include "tests/storage/store/s3/s3_test_env.h"
 #include "tests/support/raw_http_client.h"
 
 namespace sluice::testing {

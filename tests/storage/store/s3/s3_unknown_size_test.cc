@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "storage/store/s3/s3_store.h"
-#include "tests/storage/s3_test_env.h"
-#include "tests/storage/store_test_streams.h"
+#include "tests/storage/store/s3/s3_test_env.h"
+#include "tests/storage/store/store_test_streams.h"
 #include "tests/support/reactor_fixture.h"
 
 namespace sluice::testing {

@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "tests/http/fake_http_peer.h"
-#include "tests/storage/s3_test_env.h"
-#include "tests/storage/store_test_streams.h"
+#include "tests/storage/store/s3/s3_test_env.h"
+#include "tests/storage/store/store_test_streams.h"
 #include "tests/support/reactor_fixture.h"
 
 namespace sluice::testing {

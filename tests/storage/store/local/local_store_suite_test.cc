@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "storage/store/local/local_store.h"
-#include "tests/storage/object_store_suite.h"
+#include "tests/storage/store/object_store_suite.h"
 
 namespace sluice::testing {
 namespace {

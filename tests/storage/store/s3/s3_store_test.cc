@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "tests/storage/object_store_suite.h"
-#include "tests/storage/s3_test_env.h"
+#include "tests/storage/store/object_store_suite.h"
+#include "tests/storage/store/s3/s3_test_env.h"
 
 namespace sluice::testing {
 namespace {

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "storage/api/ops_routes.h"
-#include "tests/storage/s3_test_env.h"
+#include "tests/storage/store/s3/s3_test_env.h"
 #include "tests/storage/service_harness.h"
 
 namespace sluice {

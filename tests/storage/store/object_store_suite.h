@@ -19,7 +19,7 @@
 #include <string>
 
 #include "storage/store/object_store.h"
-#include "tests/storage/store_test_streams.h"
+#include "tests/storage/store/store_test_streams.h"
 #include "tests/support/reactor_fixture.h"
 
 namespace sluice::testing {
