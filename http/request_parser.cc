@@ -1,24 +1,22 @@
 #include "http/request_parser.h"
 
-#include <llhttp.h>
-
 #include <charconv>
 #include <cstring>
 
+#include "http/llhttp_session.h"
+
 namespace sluice {
 
-struct RequestParser::Impl {
-  llhttp_t parser{};
-  llhttp_settings_t settings{};
+struct RequestParser::Impl final : LlhttpSession::Handler {
+  using Next = LlhttpSession::Next;
+
+  LlhttpSession session{LlhttpSession::Kind::request, *this};
   ParserLimits limits;
   Request request;
   Event pending = Event::need_more;
   std::span<const char> body;
-  std::string field;
-  std::string value;
-  bool in_value = false;
-  bool in_head = false;      // a request has started and its head is not complete
-  bool in_message = false;   // between message begin and message complete
+  bool in_head = false;     // a request has started and its head is not complete
+  bool in_message = false;  // between message begin and message complete
   size_t head_bytes = 0;
   size_t url_bytes = 0;
   int error_status = 0;
@@ -52,126 +50,86 @@ struct RequestParser::Impl {
     return false;
   }
 
-  int fail(int status, std::string msg) {
+  Next fail(int status, std::string msg) {
     error_status = status;
     error_message = std::move(msg);
-    return -1;
+    return Next::fail;
   }
 
-  static Impl& of(llhttp_t* p) { return *static_cast<Impl*>(p->data); }
-
-  int commit_header() {
-    if (field.empty() && !in_value) return 0;
+  Next on_message_begin() override {
+    request.clear();
+    in_head = true;
+    in_message = true;
+    url_bytes = 0;
+    content_length_headers = 0;
+    host_headers = 0;
+    transfer_encoding.clear();
+    return Next::proceed;
+  }
+  Next on_url(std::string_view part) override {
+    url_bytes += part.size();
+    if (url_bytes > limits.max_url_bytes)
+      return fail(414, "request URL longer than " + std::to_string(limits.max_url_bytes) + " bytes");
+    request.target.append(part);
+    return Next::proceed;
+  }
+  Next on_header(std::string name, std::string value) override {
     if (request.headers.size() >= limits.max_headers)
       return fail(431, "more than " + std::to_string(limits.max_headers) + " request headers");
-    if (iequals(field, "content-length")) ++content_length_headers;
-    if (iequals(field, "host")) ++host_headers;
-    if (iequals(field, "transfer-encoding")) {
+    if (iequals(name, "content-length")) ++content_length_headers;
+    if (iequals(name, "host")) ++host_headers;
+    if (iequals(name, "transfer-encoding")) {
       if (!transfer_encoding.empty()) transfer_encoding += ",";
       transfer_encoding += value;
     }
-    request.headers.emplace_back(std::move(field), std::move(value));
-    field.clear();
-    value.clear();
-    in_value = false;
-    return 0;
+    request.headers.emplace_back(std::move(name), std::move(value));
+    return Next::proceed;
   }
-
-  static int on_message_begin(llhttp_t* p) {
-    Impl& s = of(p);
-    s.request.clear();
-    s.in_head = true;
-    s.in_message = true;
-    s.url_bytes = 0;
-    s.content_length_headers = 0;
-    s.host_headers = 0;
-    s.transfer_encoding.clear();
-    s.field.clear();
-    s.value.clear();
-    s.in_value = false;
-    return 0;
-  }
-  static int on_url(llhttp_t* p, const char* at, size_t len) {
-    Impl& s = of(p);
-    s.url_bytes += len;
-    if (s.url_bytes > s.limits.max_url_bytes)
-      return s.fail(414, "request URL longer than " + std::to_string(s.limits.max_url_bytes) + " bytes");
-    s.request.target.append(at, len);
-    return 0;
-  }
-  static int on_header_field(llhttp_t* p, const char* at, size_t len) {
-    Impl& s = of(p);
-    if (s.in_value && s.commit_header() != 0) return -1;
-    s.field.append(at, len);
-    return 0;
-  }
-  static int on_header_value(llhttp_t* p, const char* at, size_t len) {
-    Impl& s = of(p);
-    s.in_value = true;
-    s.value.append(at, len);
-    return 0;
-  }
-  static int on_headers_complete(llhttp_t* p) {
-    Impl& s = of(p);
-    if (s.commit_header() != 0) return -1;
-    Request& r = s.request;
-    r.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
-    r.keep_alive = llhttp_should_keep_alive(p) != 0;
-    r.chunked = (p->flags & F_CHUNKED) != 0;
-    if (!s.transfer_encoding.empty()) {
+  Next on_headers_complete() override {
+    Request& r = request;
+    r.method = session.method();
+    r.keep_alive = session.keep_alive();
+    r.chunked = session.chunked();
+    if (!transfer_encoding.empty()) {
       // Only "chunked" is a coding we can frame; anything else cannot be read safely.
-      std::string_view te = s.transfer_encoding;
+      std::string_view te = transfer_encoding;
       while (!te.empty() && (te.front() == ' ' || te.front() == '\t')) te.remove_prefix(1);
       while (!te.empty() && (te.back() == ' ' || te.back() == '\t')) te.remove_suffix(1);
-      if (!iequals(te, "chunked")) return s.fail(400, "unsupported Transfer-Encoding '" + s.transfer_encoding + "'");
-      if (s.content_length_headers > 0)
-        return s.fail(400, "both Content-Length and Transfer-Encoding: request smuggling refused");
+      if (!iequals(te, "chunked")) return fail(400, "unsupported Transfer-Encoding '" + transfer_encoding + "'");
+      if (content_length_headers > 0)
+        return fail(400, "both Content-Length and Transfer-Encoding: request smuggling refused");
     }
-    if (s.content_length_headers > 1)
-      return s.fail(400, "more than one Content-Length header");
+    if (content_length_headers > 1) return fail(400, "more than one Content-Length header");
     // RFC 9112 §3.2: an HTTP/1.1 request without Host, or with more than one, is answered 400.
-    if (s.host_headers > 1) return s.fail(400, "more than one Host header");
-    if (s.host_headers == 0 && p->http_major == 1 && p->http_minor >= 1)
-      return s.fail(400, "HTTP/1.1 request without a Host header");
-    if ((p->flags & F_CONTENT_LENGTH) != 0 && !r.chunked) r.content_length = p->content_length;
+    if (host_headers > 1) return fail(400, "more than one Host header");
+    if (host_headers == 0 && session.http_major() == 1 && session.http_minor() >= 1)
+      return fail(400, "HTTP/1.1 request without a Host header");
+    if (!r.chunked) {
+      if (std::optional<uint64_t> length = session.content_length()) r.content_length = length;
+    }
     std::string_view expect = r.header("expect");
     if (!expect.empty()) {
-      if (!iequals(expect, "100-continue")) return s.fail(417, "unsupported Expect: '" + std::string(expect) + "'");
-      r.expect_continue = p->http_major == 1 && p->http_minor >= 1;
+      if (!iequals(expect, "100-continue")) return fail(417, "unsupported Expect: '" + std::string(expect) + "'");
+      r.expect_continue = session.http_major() == 1 && session.http_minor() >= 1;
     }
-    s.in_head = false;
-    s.pending = Event::head_complete;
-    return HPE_PAUSED;
+    in_head = false;
+    pending = Event::head_complete;
+    return Next::pause;
   }
-  static int on_body(llhttp_t* p, const char* at, size_t len) {
-    Impl& s = of(p);
-    s.body = std::span<const char>(at, len);
-    s.pending = Event::body;
-    return HPE_PAUSED;
+  Next on_body(std::span<const char> part) override {
+    body = part;
+    pending = Event::body;
+    return Next::pause;
   }
-  static int on_message_complete(llhttp_t* p) {
-    Impl& s = of(p);
-    s.in_message = false;
-    s.head_bytes = 0;
-    s.pending = Event::message_complete;
-    return HPE_PAUSED;
+  Next on_message_complete() override {
+    in_message = false;
+    head_bytes = 0;
+    pending = Event::message_complete;
+    return Next::pause;
   }
 };
 
-RequestParser::RequestParser(ParserLimits limits) : impl_(std::make_unique<Impl>()) {
-  Impl& s = *impl_;
-  s.limits = limits;
-  llhttp_settings_init(&s.settings);
-  s.settings.on_message_begin = &Impl::on_message_begin;
-  s.settings.on_url = &Impl::on_url;
-  s.settings.on_header_field = &Impl::on_header_field;
-  s.settings.on_header_value = &Impl::on_header_value;
-  s.settings.on_headers_complete = &Impl::on_headers_complete;
-  s.settings.on_body = &Impl::on_body;
-  s.settings.on_message_complete = &Impl::on_message_complete;
-  llhttp_init(&s.parser, HTTP_REQUEST, &s.settings);
-  s.parser.data = &s;
-}
+RequestParser::RequestParser(ParserLimits limits) : impl_(std::make_unique<Impl>()) { impl_->limits = limits; }
 
 RequestParser::~RequestParser() = default;
 
@@ -184,25 +142,16 @@ RequestParser::Step RequestParser::feed(std::span<const char> data) {
   }
   s.pending = Event::need_more;
   bool was_head = s.in_head || !s.in_message;
-  // llhttp computes data + len: with an empty span's null pointer that is undefined (UBSan).
-  static constexpr char kNoBytes[1] = {};
-  if (data.data() == nullptr) data = std::span<const char>(kNoBytes, 0);
-  llhttp_errno_t err = llhttp_execute(&s.parser, data.data(), data.size());
-  if (err == HPE_OK) {
-    step.consumed = data.size();
-  } else if (err == HPE_PAUSED) {
-    step.consumed = static_cast<size_t>(llhttp_get_error_pos(&s.parser) - data.data());
-    llhttp_resume(&s.parser);
-  } else if (err == HPE_PAUSED_UPGRADE) {
+  LlhttpSession::Outcome run = s.session.execute(data);
+  step.consumed = run.consumed;
+  if (run.status == LlhttpSession::Status::upgrade) {
     // Upgrades are not supported: the request was complete; the caller closes afterwards.
-    step.consumed = static_cast<size_t>(llhttp_get_error_pos(&s.parser) - data.data());
     s.request.keep_alive = false;
-    llhttp_resume_after_upgrade(&s.parser);
-  } else {
+    s.session.resume_after_upgrade();
+  } else if (run.status == LlhttpSession::Status::error) {
     if (s.error_status == 0) {
       s.error_status = 400;
-      s.error_message = std::string("malformed request: ") + llhttp_errno_name(err) + " (" +
-                        (s.parser.reason ? s.parser.reason : "") + ")";
+      s.error_message = "malformed request: " + run.error;
     }
     step.event = Event::error;
     return step;
