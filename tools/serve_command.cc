@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -102,13 +103,17 @@ int run_serve_command(const std::vector<std::string>& args) {
   unsigned ncores = cfg->cores ? cfg->cores : available_cores();
   // Unset, the connection cap keeps clients from taking every descriptor: each core's share of
   // the fd limit, less what its uploads in flight hold besides their client connection (an
-  // upstream connection or a staged file per upload slot) and a reserve for databases and files.
+  // upstream connection or a staged file per upload, at most the S3 connections a core may open
+  // or its slots) and a reserve for databases and files. Never below half the core's share: a
+  // large slot count (benchmarks set 20,000) must not shrink the cap to a handful.
   if (cfg->http.max_connections == 0) {
     rlimit now{};
     uint64_t fds = getrlimit(RLIMIT_NOFILE, &now) == 0 && now.rlim_cur != RLIM_INFINITY ? now.rlim_cur : 1u << 20;
     uint64_t per_core = fds > 256 ? (fds - 256) / ncores : 0;
-    uint64_t held_by_uploads = uint64_t{cfg->service.slots_per_core} + 32;
-    cfg->http.max_connections = per_core > held_by_uploads + 64 ? per_core - held_by_uploads : 64;
+    uint64_t held_by_uploads =
+        std::min<uint64_t>(cfg->service.slots_per_core, cfg->service.s3_max_connections) + 32;
+    uint64_t cap = per_core > held_by_uploads ? per_core - held_by_uploads : 0;
+    cfg->http.max_connections = std::max<uint64_t>({cap, per_core / 2, 64});
   }
 
   auto service = Service::create(cfg->service, ncores);

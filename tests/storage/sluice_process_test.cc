@@ -5,6 +5,7 @@
 // per-user upload limit holds across both.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <map>
@@ -555,6 +556,34 @@ TEST(SignedLocalUrls, NameTheListenAddressAndNeverUseTheJwtSecret) {
     if (!refused.ok()) co_return;
     EXPECT_EQ(co_await testing::wait_exit(c.r, *refused), 2);
     EXPECT_NE(testing::read_file(c.dir + "/same.log").find("SLUICE_URL_SECRET"), std::string::npos);
+  });
+}
+
+// The default connection cap must not shrink to a handful when the slot count is large (the
+// benchmarks run with 20,000 slots per core): with a 4,096-descriptor limit it was 64 per core,
+// and every connection past 64 got 503 too_many_connections.
+TEST(ConnectionCap, DefaultStaysLargeWithManySlots) {
+  rlimit low{4096, 4096};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);  // inherited by the server started below
+  with_cluster("local", [](Cluster& c) -> Task<void> {
+    uint16_t port = free_port();
+    std::vector<std::string> slots;
+    slots.push_back("SLUICE_SLOTS_PER_CORE=20000");
+    auto server = co_await c.start_server(port, c.dir + "/cap.log", slots);
+    EXPECT_TRUE(server.ok());
+    if (!server.ok()) co_return;
+    std::vector<std::unique_ptr<RawHttpClient>> held;
+    for (int i = 0; i < 300; ++i) {
+      auto conn = co_await RawHttpClient::connect(c.r, port);
+      EXPECT_TRUE(conn.ok());
+      if (!conn.ok()) break;
+      held.push_back(std::move(*conn));
+    }
+    auto health = co_await c.req(port, "GET", "/health", "");
+    EXPECT_EQ(health.status, 200) << health.body;
+    for (auto& h : held) co_await h->close();
+    kill(server->pid, SIGTERM);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *server), 0);
   });
 }
 
