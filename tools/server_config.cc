@@ -30,9 +30,15 @@ Result<Duration> parse_duration(std::string_view v) {
   } else if (v.ends_with("m")) {
     scale_ms = 60000;
     v.remove_suffix(1);
+  } else if (v.ends_with("h")) {
+    scale_ms = 3'600'000;
+    v.remove_suffix(1);
+  } else if (v.ends_with("d")) {
+    scale_ms = 86'400'000;
+    v.remove_suffix(1);
   }
   auto n = parse_uint(v);
-  if (!n.ok()) return Error(Errc::invalid_argument, "expected a duration like 30s, 500ms or 2m");
+  if (!n.ok()) return Error(Errc::invalid_argument, "expected a duration like 30s, 500ms, 2m, 6h or 30d");
   return std::chrono::duration_cast<Duration>(std::chrono::milliseconds(*n * scale_ms));
 }
 
@@ -156,6 +162,10 @@ std::vector<Option> options() {
            return Error(Errc::invalid_argument, "must be at most 7 days (S3's limit)");
          return Status();
        }},
+      {"trash-retention", "SLUICE_TRASH_RETENTION", "how long trashed files are kept before they are purged (default 30d)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.trash_retention, v); }},
+      {"public-max-age", "SLUICE_PUBLIC_MAX_AGE", "Cache-Control max-age of public files (default 5m)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.public_max_age, v); }},
       {"listen", "SLUICE_LISTEN", "address:port to listen on (default 127.0.0.1:8080)",
        [](ServerConfig& c, std::string_view v) -> Status {
          auto a = SocketAddress::parse(v);

@@ -1,6 +1,6 @@
-// The file API's upload and read routes: PUT /v1/files/content (raw body, Content-Length or
-// chunked, streamed), POST /v1/files (multipart/form-data, see form_upload.h), GET
-// /v1/files/{id} (metadata) and GET /v1/files/{id}/content (bytes, with Range).
+// The file API's upload routes: PUT /v1/files/content (raw body, Content-Length or chunked,
+// streamed) and POST /v1/files (multipart/form-data, see form_upload.h). Reading is
+// file_read_routes.h.
 #pragma once
 
 #include "http/router.h"

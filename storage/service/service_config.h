@@ -55,6 +55,10 @@ struct ServiceConfig {
   Duration presign_default_expiry = std::chrono::minutes(15);
   Duration presign_min_expiry = std::chrono::minutes(1);
   Duration presign_max_expiry = std::chrono::hours(24);
+
+  // The files API.
+  Duration trash_retention = std::chrono::hours(24 * 30);  // trashed files are purged after this
+  Duration public_max_age = std::chrono::minutes(5);       // Cache-Control max-age of public files
 };
 
 }  // namespace sluice

@@ -370,11 +370,12 @@ INSTANTIATE_TEST_SUITE_P(Stores, CrashTest, ::testing::Values("local", "s3"),
 // ------------------------------------------------------------------------- two instances
 
 // An upload that trickles its body so it stays in flight for a while.
-Task<void> slow_upload(Cluster& c, uint16_t port, std::string tok, int* status) {
+Task<void> slow_upload(Cluster& c, uint16_t port, std::string tok, int n, int* status) {
   auto conn = co_await RawHttpClient::connect(c.r, port);
   if (!conn.ok()) co_return;
-  (void)co_await (*conn)->send("PUT /v1/files/content?name=slow.bin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
-                               tok + "\r\nContent-Length: 10\r\n\r\n");
+  (void)co_await (*conn)->send("PUT /v1/files/content?name=slow-" + std::to_string(n) +
+                               ".bin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + tok +
+                               "\r\nContent-Length: 10\r\n\r\n");
   for (int i = 0; i < 10; ++i) {
     co_await SleepUntil(c.r, deadline_after(30ms));
     if (!(co_await (*conn)->send("s")).ok()) break;
@@ -416,7 +417,7 @@ TEST(TwoInstances, PerUserLimitHoldsAcrossInstances) {
     // Streaming uploads to both instances at once: never more than 2 in flight for the user.
     std::vector<int> statuses(12, 0);
     TaskGroup group;
-    for (int i = 0; i < 12; ++i) spawn(slow_upload(c, i % 2 ? b : a, tok, &statuses[static_cast<size_t>(i)]), &group);
+    for (int i = 0; i < 12; ++i) spawn(slow_upload(c, i % 2 ? b : a, tok, i, &statuses[static_cast<size_t>(i)]), &group);
     int64_t max_seen = 0;
     while (group.size() > 0) {
       max_seen = std::max(max_seen, co_await c.leases_of(user));

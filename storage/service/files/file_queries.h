@@ -10,11 +10,12 @@
 #define SLUICE_SQL_FILE_COLUMNS                                                                            \
   "f.id::text, f.owner, f.object_key, f.path, f.name, f.size, f.content_type, f.md5, f.sha256, f.etag, " \
   "f.status, f.visibility, f.tags, f.metadata::text, " SLUICE_SQL_ISO_TIME("f.created_at") ", "           \
-  SLUICE_SQL_ISO_TIME("f.updated_at") " "
+  SLUICE_SQL_ISO_TIME("f.updated_at") ", f.favorite, " SLUICE_SQL_ISO_TIME("f.expires_at") ", "          \
+  SLUICE_SQL_ISO_TIME("f.trashed_at") " "
 
 namespace sluice::file_sql {
 
-// $1 file id. The file unless deleted, in SLUICE_SQL_FILE_COLUMNS order.
+// $1 file id. The file unless deleted (trashed files included: their owner may still see them), in SLUICE_SQL_FILE_COLUMNS order.
 inline constexpr PgStatement kGetFile{
     "sluice_get_file",
     "SELECT " SLUICE_SQL_FILE_COLUMNS "FROM sluice.files f WHERE f.id = $1::uuid AND f.status <> 'deleted'",

@@ -30,6 +30,11 @@ std::string FileRecord::to_json() const {
   w.key("metadata").raw(metadata_json);
   w.key("createdAt").string(created_at);
   w.key("updatedAt").string(updated_at);
+  w.key("favorite").boolean(favorite);
+  w.key("expiresAt");
+  expires_at ? w.string(*expires_at) : w.null();
+  w.key("trashedAt");
+  trashed_at ? w.string(*trashed_at) : w.null();
   w.end_object();
   return out;
 }
@@ -57,6 +62,11 @@ Result<FileRecord> file_from_row(const PgResult& r, int row, int c) {
   f.metadata_json = std::string(r.text(row, c + 13));
   f.created_at = std::string(r.text(row, c + 14));
   f.updated_at = std::string(r.text(row, c + 15));
+  auto favorite = r.boolean(row, c + 16);
+  if (!favorite.ok()) return std::move(favorite).error();
+  f.favorite = *favorite;
+  f.expires_at = r.opt_text(row, c + 17);
+  f.trashed_at = r.opt_text(row, c + 18);
   return f;
 }
 

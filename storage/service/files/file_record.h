@@ -29,6 +29,9 @@ struct FileRecord {
   std::string metadata_json = "{}";
   std::string created_at;
   std::string updated_at;
+  bool favorite = false;
+  std::optional<std::string> expires_at;  // RFC 3339; purged then
+  std::optional<std::string> trashed_at;  // set while status is "trashed"
 
   std::string to_json() const;
 };

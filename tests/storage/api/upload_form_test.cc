@@ -396,7 +396,7 @@ TEST_P(UploadForm, ReservesAtMostTheBodyLength) {
     std::string where = " FROM sluice.accounts WHERE user_id = '" + user + "'";
     for (bool use_chunked : {false, true}) {
       std::vector<Part> parts;
-      parts.push_back(file("r.bin", "", pattern_bytes(1000, 9)));
+      parts.push_back(file(use_chunked ? "r-chunked.bin" : "r.bin", "", pattern_bytes(1000, 9)));
       std::string body = form(kBoundary, parts);
       std::string head = "POST /v1/files HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + tok +
                          "\r\nContent-Type: multipart/form-data; boundary=" + kBoundary + "\r\n";
