@@ -38,7 +38,7 @@ Task<std::optional<Principal>> authenticate_any(HttpExchange& ex, ServiceContext
     co_await respond_api_error(ex, ApiError(404, "not_found", "this server has no API configured"));
     co_return std::nullopt;
   }
-  auto who = co_await ctx.auth->authenticate(ex.request(), static_cast<int64_t>(time(nullptr)));
+  auto who = co_await ctx.auth->authenticate(ex.request().header("authorization"), static_cast<int64_t>(time(nullptr)));
   if (who.ok()) co_return std::move(*who);
   // Only a credential known to be bad is a 401: a dependency that cannot say is an outage.
   if (who.error().code != Errc::unauthenticated) {

@@ -2,24 +2,11 @@
 
 #include "core/log.h"
 #include "storage/service/auth/api_key.h"
+#include "storage/service/keys/key_queries.h"
 
 namespace sluice {
 
 namespace {
-
-// $1 prefix. Revoked keys are invisible; expired ones are read so the caller learns why.
-constexpr PgStatement kFindKey{
-    "sluice_api_key_find",
-    "SELECT id::text, owner, secret_hash, scopes, floor(extract(epoch FROM expires_at))::bigint "
-    "FROM sluice.api_keys WHERE prefix = $1 AND revoked_at IS NULL",
-    1};
-
-// $1 key id. The WHERE clause keeps the write rate per key at one a minute across all cores.
-constexpr PgStatement kTouchKey{
-    "sluice_api_key_touch",
-    "UPDATE sluice.api_keys SET last_used_at = now() "
-    "WHERE id = $1::uuid AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
-    1};
 
 Error invalid_key() { return Error(Errc::unauthenticated, "invalid api key"); }
 
@@ -36,7 +23,7 @@ Task<Result<Principal>> ApiKeyStore::lookup(std::string prefix, std::string secr
   }
   ++stats_.misses;
   uint64_t forgets_before = forgets_;
-  auto r = co_await pg_.query(kFindKey, prefix);
+  auto r = co_await pg_.query(key_sql::kFindKey, prefix);
   if (!r.ok()) {
     ++stats_.lookup_errors;
     log_event(LogLevel::warn, "api_key_lookup_failed", {{"error", r.error().message}});
@@ -111,7 +98,7 @@ void ApiKeyStore::forget(const std::string& prefix) {
 }
 
 Task<void> ApiKeyStore::touch(PgPool* pg, std::string id) {
-  auto r = co_await pg->query(kTouchKey, id);
+  auto r = co_await pg->query(key_sql::kTouchKey, id);
   if (!r.ok()) log_event(LogLevel::debug, "api_key_touch_failed", {{"error", r.error().message}});
 }
 

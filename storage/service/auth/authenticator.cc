@@ -1,13 +1,14 @@
 #include "storage/service/auth/authenticator.h"
 
+#include <strings.h>
+
 #include "storage/service/auth/api_key.h"
 
 namespace sluice {
 
-Task<Result<Principal>> Authenticator::authenticate(const Request& req, int64_t now_unix) {
-  std::string_view h = req.header("authorization");
+Task<Result<Principal>> Authenticator::authenticate(std::string_view h, int64_t now_unix) {
   if (h.empty()) co_return Error(Errc::unauthenticated, "missing Authorization header (expected: Bearer <token>)");
-  if (h.size() < 7 || !iequals(h.substr(0, 7), "bearer "))
+  if (h.size() < 7 || strncasecmp(h.data(), "bearer ", 7) != 0)
     co_return Error(Errc::unauthenticated, "unsupported authorization scheme (expected: Bearer <token>)");
   std::string_view token = h.substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);

@@ -1,4 +1,4 @@
-// Authenticator: turns a request's "Authorization: Bearer ..." into a Principal: a JWT verified
+// Authenticator: turns an Authorization header value ("Bearer ...") into a Principal: a JWT verified
 // locally, or an API key (sk_<prefix>_<secret>) checked through an ApiKeyLookup.
 // One per core; the JwtVerifier it reads is immutable after start-up.
 #pragma once
@@ -8,7 +8,7 @@
 
 #include "core/result.h"
 #include "core/task.h"
-#include "http/request.h"
+#include <string_view>
 #include "storage/service/auth/jwt.h"
 #include "storage/service/auth/principal.h"
 
@@ -28,9 +28,10 @@ class Authenticator {
  public:
   Authenticator(const auth::JwtVerifier& jwt, ApiKeyLookup* api_keys) : jwt_(jwt), api_keys_(api_keys) {}
 
+  // `authorization` is the header's value ("" when absent); it must outlive the await.
   // Errc::unauthenticated with a precise reason when missing, invalid or expired;
   // Errc::unavailable when an API key cannot be checked now (never reported as unauthenticated).
-  Task<Result<Principal>> authenticate(const Request& req, int64_t now_unix);
+  Task<Result<Principal>> authenticate(std::string_view authorization, int64_t now_unix);
 
  private:
   const auth::JwtVerifier& jwt_;

@@ -1,5 +1,5 @@
-// The SQL of API key management (sluice.api_keys): create, list and revoke a user's keys. The
-// lookup of a presented key is ApiKeyStore's (storage/service/auth/api_key_store.cc).
+// The SQL of sluice.api_keys, all of it: creating, listing and revoking a user's keys (the keys
+// capability) and finding and touching a presented key (ApiKeyStore, storage/service/auth).
 #pragma once
 
 #include "db/pg_statement.h"
@@ -31,5 +31,20 @@ inline constexpr PgStatement kRevokeKey{
     "UPDATE sluice.api_keys SET revoked_at = now() WHERE id = $1::uuid AND owner = $2 AND revoked_at IS NULL "
     "RETURNING prefix",
     2};
+
+// Authentication by API key (storage/service/auth/api_key_store.cc):
+// $1 prefix. Revoked keys are invisible; expired ones are read so the caller learns why.
+inline constexpr PgStatement kFindKey{
+    "sluice_api_key_find",
+    "SELECT id::text, owner, secret_hash, scopes, floor(extract(epoch FROM expires_at))::bigint "
+    "FROM sluice.api_keys WHERE prefix = $1 AND revoked_at IS NULL",
+    1};
+
+// $1 key id. The WHERE clause keeps the write rate per key at one a minute across all cores.
+inline constexpr PgStatement kTouchKey{
+    "sluice_api_key_touch",
+    "UPDATE sluice.api_keys SET last_used_at = now() "
+    "WHERE id = $1::uuid AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+    1};
 
 }  // namespace sluice::key_sql
