@@ -27,12 +27,17 @@ std::string like_escaped(std::string_view s) {
   return out;
 }
 
-// The index PostgreSQL names in a unique violation on live names (its primary message quotes
-// the constraint: 'duplicate key value violates unique constraint "files_live_name_idx"').
-constexpr std::string_view kLiveNameIndex = "\"files_live_name_idx\"";
+// The index PostgreSQL names in a unique violation on live names: its primary message quotes
+// the constraint ('duplicate key value violates unique constraint "files_live_name_idx"', the
+// quotes differ by server locale); the DETAIL that db/pg_error.cc appends in " (...)" quotes the
+// row's values (a user's file name), so only the part before it is searched.
+constexpr std::string_view kLiveNameIndex = "files_live_name_idx";
 
 bool is_live_name_violation(const Error& e) {
-  return e.detail == "23505" && e.message.find(kLiveNameIndex) != std::string::npos;
+  if (e.detail != "23505") return false;
+  std::string_view primary(e.message);
+  primary = primary.substr(0, primary.find(" ("));
+  return primary.find(kLiveNameIndex) != std::string_view::npos;
 }
 
 // Where the extension starts (the last '.', not at position 0), or npos.
