@@ -26,6 +26,9 @@ Task<void> put_content(HttpExchange& ex, ServiceContexts* all) {
   auto name = validate_file_name(req.query_param("name").value_or(""));
   if (!name.ok()) co_return co_await respond_api_error(ex, ApiError(400, "invalid_name", name.error().message));
   t.name = std::move(*name);
+  auto on_conflict = service::parse_on_conflict(req.query_param("onConflict").value_or(""));
+  if (!on_conflict.ok()) co_return co_await respond_api_error(ex, api_error_from(on_conflict.error()));
+  t.on_conflict = *on_conflict;
   std::string_view ct = req.header("content-type");
   if (!ct.empty()) {
     if (!valid_media_type(ct))

@@ -77,6 +77,10 @@ std::optional<ApiError> FormFields::apply(std::string_view name, std::string_vie
     if (value != "private" && value != "public")
       return ApiError(400, "invalid_visibility", "visibility must be private or public");
     visibility_ = std::string(value);
+  } else if (name == "onConflict") {
+    auto mode = service::parse_on_conflict(value);
+    if (!mode.ok()) return api_error_from(mode.error());
+    on_conflict_ = *mode;
   } else if (name == "tags") {
     return add_tags(value);
   } else if (name == "metadata") {

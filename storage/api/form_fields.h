@@ -1,5 +1,5 @@
 // FormFields: the text fields of a multipart/form-data upload (path, visibility, tags,
-// metadata), checked as they arrive and applied to the file parts that follow them.
+// metadata, onConflict), checked as they arrive and applied to the file parts that follow them.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "storage/api/api_error.h"
+#include "storage/service/files/name_conflict.h"
 
 namespace sluice {
 
@@ -36,6 +37,7 @@ class FormFields {
   const std::string& visibility() const { return visibility_; }
   const std::vector<std::string>& tags() const { return tags_; }
   const std::string& metadata_json() const { return metadata_; }
+  service::OnConflict on_conflict() const { return on_conflict_; }
 
  private:
   std::optional<ApiError> add_tags(std::string_view value);
@@ -45,6 +47,7 @@ class FormFields {
   std::string visibility_ = "private";
   std::vector<std::string> tags_;
   std::string metadata_ = "{}";
+  service::OnConflict on_conflict_ = service::OnConflict::fail;
   bool tags_taken_ = false;
 };
 

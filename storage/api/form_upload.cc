@@ -131,6 +131,10 @@ Task<void> post_files(HttpExchange& ex, ServiceContexts* all, FormUploadOptions 
 
   FormBodyReader form(ex, *boundary, opts.parts);
   FormFields fields(opts.fields);
+  // ?onConflict= applies to every file part (a form field onConflict overrides it from there on).
+  if (auto mode = ex.request().query_param("onConflict")) {
+    if (auto refused = fields.apply("onConflict", *mode)) co_return co_await respond_api_error(ex, std::move(*refused));
+  }
   std::vector<FileRecord> files;
   std::optional<ApiError> failure;
   while (!failure) {
@@ -182,6 +186,7 @@ Task<void> post_files(HttpExchange& ex, ServiceContexts* all, FormUploadOptions 
     t.visibility = fields.visibility();
     t.tags = fields.tags();
     t.metadata_json = fields.metadata_json();
+    t.on_conflict = fields.on_conflict();
     t.size_bound = body_length;  // a file cannot be larger than the whole body
     auto outcome = co_await upload_file(ex, ctx, *who, form, std::move(t), body_limit);
     if (auto* e = std::get_if<ApiError>(&outcome)) {

@@ -1,6 +1,6 @@
 // POST /v1/files: uploads sent as multipart/form-data (browsers, `curl -F`). Text fields
-// (path, visibility, tags, metadata) apply to the file parts after them; each file part is its
-// own upload (admission, then its bytes streamed from the request buffer into the store, then
+// (path, visibility, tags, metadata, onConflict; ?onConflict= too) apply to the file parts after
+// them; each file part is its own upload (admission, then its bytes streamed from the request buffer into the store, then
 // the commit). Files committed before a failure stay committed and are listed in the error.
 #pragma once
 

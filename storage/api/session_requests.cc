@@ -55,6 +55,9 @@ Result<InitiateRequest> parse_initiate_request(std::string_view json) {
   auto vis = string_member(*obj, "visibility");
   if (!vis.ok()) return std::move(vis).error();
   out.visibility = *vis;
+  auto on_conflict = string_member(*obj, "onConflict");
+  if (!on_conflict.ok()) return std::move(on_conflict).error();
+  out.on_conflict = *on_conflict;
   auto size = uint_member(*obj, "size");
   if (!size.ok()) return std::move(size).error();
   if (!*size) return bad("'size' (the file's total bytes) is required");

@@ -14,7 +14,7 @@
 
 namespace sluice {
 
-// POST /v1/uploads: {path?, name, contentType?, size, partSize?, visibility?}
+// POST /v1/uploads: {path?, name, contentType?, size, partSize?, visibility?, onConflict?}
 struct InitiateRequest {
   std::string path = "/";
   std::string name;
@@ -22,6 +22,7 @@ struct InitiateRequest {
   std::optional<std::string> visibility;
   ByteCount size = ByteCount::trusted(0);  // checked where parsed: never beyond ByteCount::kMax
   std::optional<uint64_t> part_size;         // likewise
+  std::optional<std::string> on_conflict;    // as sent; the route parses it
 };
 
 Result<InitiateRequest> parse_initiate_request(std::string_view json);

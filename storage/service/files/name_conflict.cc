@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "db/pg_statement.h"
+#include "http/json_writer.h"
 #include "storage/service/domain_error.h"
 #include "storage/service/files/path_rules.h"
 
@@ -24,6 +25,19 @@ std::string like_escaped(std::string_view s) {
     out += c;
   }
   return out;
+}
+
+// The index PostgreSQL names in a unique violation on live names: its primary message quotes
+// the constraint ('duplicate key value violates unique constraint "files_live_name_idx"', the
+// quotes differ by server locale); the DETAIL that db/pg_error.cc appends in " (...)" quotes the
+// row's values (a user's file name), so only the part before it is searched.
+constexpr std::string_view kLiveNameIndex = "files_live_name_idx";
+
+bool is_live_name_violation(const Error& e) {
+  if (e.detail != "23505") return false;
+  std::string_view primary(e.message);
+  primary = primary.substr(0, primary.find(" ("));
+  return primary.find(kLiveNameIndex) != std::string_view::npos;
 }
 
 // Where the extension starts (the last '.', not at position 0), or npos.
@@ -48,6 +62,31 @@ std::string_view on_conflict_name(OnConflict c) {
     case OnConflict::rename: return "rename";
   }
   return "fail";
+}
+
+Error name_conflict_error(std::string_view path, std::string_view name, std::string_view existing_file_id) {
+  std::string details;
+  http::JsonWriter w(details);
+  w.begin_object();
+  w.key("path").string(path).key("name").string(name);
+  if (!existing_file_id.empty()) w.key("existingFileId").string(existing_file_id);
+  w.end_object();
+  return domain_error(Reason::name_conflict,
+                      "a file named '" + std::string(name) + "' already exists in '" + std::string(path) +
+                          "'; choose another name or send onConflict=replace or onConflict=rename",
+                      std::move(details));
+}
+
+Error name_conflict_from(Error e) {
+  if (!is_live_name_violation(e)) return e;
+  // The server's message quotes the row's values (owner, path, name): never shown to a client.
+  return domain_error(Reason::name_conflict,
+                      "another file took this name in this folder first; choose another name or send "
+                      "onConflict=replace or onConflict=rename");
+}
+
+bool is_name_conflict(const Error& e) {
+  return e.reason == reason_name(Reason::name_conflict) || is_live_name_violation(e);
 }
 
 std::string numbered_name(std::string_view name, int n) {

@@ -28,4 +28,16 @@ std::string numbered_name(std::string_view name, int n);
 // then refuses the later one with name_conflict.
 Task<Result<std::string>> first_free_name(PgPool& pg, std::string owner, std::string path, std::string name);
 
+// name_conflict for `name` in `path`, with details {path, name, existingFileId} (the id is left
+// out when empty: a commit refused by the index does not learn it).
+Error name_conflict_error(std::string_view path, std::string_view name, std::string_view existing_file_id);
+
+// The unique index on live names (files_live_name_idx, SQLSTATE 23505) refusing a row, as
+// name_conflict; any other error comes back unchanged. For statements that make a file live
+// under a name (a commit, a move, a restore): a concurrent writer took the name first.
+Error name_conflict_from(Error e);
+
+// Whether `e` is a name conflict (name_conflict_from's, or the index's own error).
+bool is_name_conflict(const Error& e);
+
 }  // namespace sluice::service

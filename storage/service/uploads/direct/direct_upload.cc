@@ -10,6 +10,7 @@
 #include "http/json_writer.h"
 #include "storage/service/admission/admission_refusal.h"
 #include "storage/service/domain_error.h"
+#include "storage/service/files/file_purge.h"
 #include "storage/service/uploads/direct/label_queries.h"
 #include "storage/service/uploads/direct/upload_queries.h"
 
@@ -58,6 +59,7 @@ Error reservation_refusal(const PgResult& row, const UploadTarget& t) {
           reserved_total = *row.int64(0, 4), files = *row.int64(0, 5), reserved_files = *row.int64(0, 6),
           max_file = *row.int64(0, 7), max_files = *row.int64(0, 8);
   bool mime_ok = *row.boolean(0, 10);
+  if (!row.is_null(0, 11)) return service::name_conflict_error(t.path, t.name, row.text(0, 11));
   std::string details;
   http::JsonWriter w(details);
   w.begin_object();
@@ -146,19 +148,41 @@ Task<Result<Reservation>> reserve_upload(PgPool& pg, Principal who, UploadTarget
   if (t.size) size = t.size->as_int64();
   if (size) amount_hint = std::max<int64_t>(*size, 1);
   if (!t.size && t.size_bound) amount_hint = std::max<int64_t>(t.size_bound->as_int64(), 1);
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // replace lets the name be taken now: the commit purges whoever holds it then.
+  bool name_must_be_free = t.on_conflict != service::OnConflict::replace;
+  bool renaming = t.on_conflict == service::OnConflict::rename;
+  std::string requested_name = t.name;
+  bool name_picked = !renaming;
+  int renames = 0;
+  // At most: one account creation, and three free names lost to concurrent uploads.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (!name_picked) {
+      auto free = co_await service::first_free_name(pg, who.user_id, t.path, requested_name);
+      if (!free.ok()) co_return std::move(free).error();
+      t.name = std::move(*free);
+      name_picked = true;
+    }
     auto r = co_await pg.query(upload_sql::kReserve, who.user_id, amount_hint, file_id, object_key, t.path, t.name,
-                               t.content_type, t.visibility, size);
+                               t.content_type, t.visibility, size, name_must_be_free);
     if (!r.ok()) co_return std::move(r).error();
     if (r->rows() == 0) {  // no account yet: create it from the caller's tier, then try again
       auto e = co_await pg.query(upload_sql::kEnsureAccount, who.user_id, who.tier);
       if (!e.ok()) co_return std::move(e).error();
       continue;
     }
-    if (!*r->boolean(0, 0)) co_return reservation_refusal(*r, t);
+    if (!*r->boolean(0, 0)) {
+      Error refusal = reservation_refusal(*r, t);
+      // The free name was taken between the two queries: pick again.
+      if (renaming && service::is_name_conflict(refusal) && ++renames < 3) {
+        name_picked = false;
+        continue;
+      }
+      co_return refusal;
+    }
     Reservation out;
     out.amount = static_cast<uint64_t>(*r->int64(0, 1));
     out.max_concurrent = static_cast<int>(*r->int64(0, 9));
+    out.name = t.name;
     co_return out;
   }
   co_return Error(Errc::internal, "account could not be created");
@@ -166,6 +190,7 @@ Task<Result<Reservation>> reserve_upload(PgPool& pg, Principal who, UploadTarget
 
 Task<Status> DirectUpload::admit(UploadTarget target) {
   target_ = std::move(target);
+  requested_name_ = target_.name;
   auto slot = co_await ctx_.slots->acquire();
   if (!slot.ok()) co_return no_slot_refusal(slot.error());
   slot_ = std::move(*slot);
@@ -174,6 +199,7 @@ Task<Status> DirectUpload::admit(UploadTarget target) {
   auto reserved = co_await reserve_upload(*ctx_.pg, who_, target_, file_id_, object_key_);
   if (!reserved.ok()) co_return std::move(reserved).error();
   reserved_ = reserved->amount;
+  target_.name = reserved->name;
   max_concurrent_ = reserved->max_concurrent;
   reserved_ok_ = true;
   ++ctx_.upload_stats.started;
@@ -211,8 +237,10 @@ Task<Result<FileRecord>> DirectUpload::stream_and_commit(ByteSource& body, Expec
   std::optional<std::string> md5, sha;
   if (!put->md5_hex.empty()) md5 = put->md5_hex;
   if (!put->sha256_hex.empty()) sha = put->sha256_hex;
-  auto c = co_await ctx_.pg->query(upload_sql::kCommit, file_id_, who_.user_id, static_cast<int64_t>(put->size), md5, sha,
-                                   put->etag, static_cast<int64_t>(reserved_));
+  int64_t size = static_cast<int64_t>(put->size);
+  std::string etag = put->etag;
+  // On an error the destructor aborts: object deleted, row failed, reservation and lease back.
+  auto c = co_await commit_row(size, std::move(md5), std::move(sha), std::move(etag));
   if (!c.ok()) co_return std::move(c).error();
   if (c->rows() != 1)
     co_return domain_error(Reason::upload_expired, "the upload was cancelled before it could be committed");
@@ -224,6 +252,65 @@ Task<Result<FileRecord>> DirectUpload::stream_and_commit(ByteSource& body, Expec
   leased_ = false;
   slot_.release();
   co_return std::move(*file);
+}
+
+Task<Result<PgResult>> DirectUpload::commit_row(int64_t size, std::optional<std::string> md5,
+                                                std::optional<std::string> sha, std::string etag) {
+  if (target_.on_conflict == service::OnConflict::replace)
+    co_return co_await commit_replacing(size, std::move(md5), std::move(sha), std::move(etag));
+  int64_t reserved = static_cast<int64_t>(reserved_);
+  std::optional<std::string> new_name;  // NULL: the row keeps the name it was admitted with
+  for (int attempt = 0;; ++attempt) {
+    auto c = co_await ctx_.pg->query(upload_sql::kCommit, file_id_, who_.user_id, size, md5, sha, etag, reserved,
+                                     new_name);
+    if (c.ok()) co_return std::move(c);
+    // Admitted with the name free, then a concurrent upload committed it first.
+    Error e = service::name_conflict_from(std::move(c).error());
+    bool retry = target_.on_conflict == service::OnConflict::rename && service::is_name_conflict(e) && attempt < 2;
+    if (!retry) {
+      if (service::is_name_conflict(e)) e = service::name_conflict_error(target_.path, target_.name, "");
+      co_return e;
+    }
+    auto free = co_await service::first_free_name(*ctx_.pg, who_.user_id, target_.path, requested_name_);
+    if (!free.ok()) co_return std::move(free).error();
+    target_.name = *free;
+    new_name = std::move(*free);
+  }
+}
+
+Task<Result<PgResult>> DirectUpload::commit_replacing(int64_t size, std::optional<std::string> md5,
+                                                      std::optional<std::string> sha, std::string etag) {
+  PgPool& pg = *ctx_.pg;
+  int64_t reserved = static_cast<int64_t>(reserved_);
+  std::optional<std::string> same_name;
+  // Two statements in one transaction: the unique index is checked per row at once, so the old
+  // file must stop being live before the new one becomes live; nobody ever sees both, and the
+  // old one disappears only if the new one commits.
+  for (int attempt = 0;; ++attempt) {
+    auto tx = co_await pg.begin();
+    if (!tx.ok()) co_return std::move(tx).error();
+    auto purged = co_await tx->query(upload_sql::kPurgeLiveName, who_.user_id, target_.path, target_.name, file_id_);
+    if (!purged.ok()) co_return std::move(purged).error();  // the transaction rolls back when dropped
+    auto c = co_await tx->query(upload_sql::kCommit, file_id_, who_.user_id, size, md5, sha, etag, reserved,
+                                same_name);
+    if (!c.ok()) {
+      Error e = service::name_conflict_from(std::move(c).error());
+      (void)co_await tx->rollback();
+      // A concurrent upload committed the name after this purge looked: purge that one instead.
+      if (service::is_name_conflict(e) && attempt < 2) continue;
+      co_return e;
+    }
+    if (c->rows() != 1) {  // cancelled meanwhile: the old file stays
+      (void)co_await tx->rollback();
+      co_return std::move(c);
+    }
+    Status done = co_await tx->commit();
+    if (!done.ok()) co_return service::name_conflict_from(std::move(done).error());
+    // Committed: the old file's quota is released; its object goes now (or by the janitor).
+    std::vector<service::PurgedFile> old = service::purged_files(*purged);
+    if (!old.empty()) (void)co_await service::finish_purge(pg, *ctx_.store, std::move(old));
+    co_return std::move(c);
+  }
 }
 
 }  // namespace sluice

@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "storage/service/files/file_queries.h"
+#include "storage/service/files/name_conflict.h"
 #include "storage/service/domain_error.h"
 #include "storage/service/uploads/sessions/session_ending.h"
 #include "storage/service/uploads/sessions/session_queries.h"
@@ -185,7 +186,19 @@ Task<Result<FileRecord>> complete_session(ServiceContext& ctx, SessionRecord rec
   }
 
   auto c = co_await pg.query(session_sql::kCommitSession, rec.id, etag);
-  if (!c.ok()) co_return std::move(c).error();  // stays 'completing': the janitor commits it
+  if (!c.ok()) {
+    Error e = service::name_conflict_from(std::move(c).error());
+    if (!service::is_name_conflict(e)) co_return e;  // stays 'completing': the janitor commits it
+    // A live file took the name after this upload was opened (and its name checked): the upload
+    // fails, its reservation and lease go back and the joined object is removed.
+    (void)co_await end_session(pg, *ctx.store, rec, SessionEnd::failed, true);
+    auto removed = co_await ctx.store->remove(rec.object_key);
+    if (!removed.ok())  // no row points at it; the store sweep does not see joined objects: log it
+      log_event(LogLevel::warn, "multipart_conflict_remove_failed",
+                {{"key", rec.object_key}, {"error", removed.error().message}});
+    co_await ctx.leases->release(rec.owner, rec.file_id);
+    co_return e;
+  }
   if (c->rows() != 1) co_return co_await answer_for_state(pg, rec.id);
   auto file = file_from_row(*c, 0);
   if (!file.ok()) co_return std::move(file).error();

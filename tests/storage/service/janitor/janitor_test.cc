@@ -43,7 +43,8 @@ Task<std::string> crashed_direct_upload(MpuEnv& env, std::string user, uint64_t 
   EXPECT_TRUE(ensure.ok());
   std::optional<int64_t> sz = static_cast<int64_t>(size);
   std::string path = "/", name = "crash.bin", ct = "application/octet-stream", vis = "private";
-  auto r = co_await env.check->query(upload_sql::kReserve, user, sz, id, *key, path, name, ct, vis, sz);
+  bool name_must_be_free = false;
+  auto r = co_await env.check->query(upload_sql::kReserve, user, sz, id, *key, path, name, ct, vis, sz, name_must_be_free);
   EXPECT_TRUE(r.ok() && r->rows() == 1 && *r->boolean(0, 0));
   testing::StringSource src(pattern_bytes(size, 9));
   PutOptions po;
@@ -90,7 +91,8 @@ TEST_P(JanitorTest, ReservationOfAnUnsizedUploadIsReconciledWhenNothingIsInFligh
     std::string id = new_uuid(), path = "/", name = "chunked.bin", ct = "application/octet-stream", vis = "private";
     key = object_key_for(user, id, static_cast<int64_t>(time(nullptr)));
     std::optional<int64_t> unknown;
-    auto r = co_await env.check->query(upload_sql::kReserve, user, unknown, id, key, path, name, ct, vis, unknown);
+    bool name_must_be_free = false;
+    auto r = co_await env.check->query(upload_sql::kReserve, user, unknown, id, key, path, name, ct, vis, unknown, name_must_be_free);
     EXPECT_TRUE(r.ok() && r->rows() == 1 && *r->boolean(0, 0));
     EXPECT_EQ(co_await env.scalar("SELECT reserved_bytes FROM sluice.accounts WHERE user_id = '" + user + "'"),
               104857600);  // the free tier's max file size
