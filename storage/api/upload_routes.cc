@@ -95,13 +95,6 @@ Task<void> create_upload(HttpExchange& ex, ServiceContexts* all, UploadRouteOpti
   if (req->on_conflict) {
     auto mode = service::parse_on_conflict(*req->on_conflict);
     if (!mode.ok()) co_return co_await respond_error(ex, std::move(mode).error());
-    // The mode must survive until the complete, which may run on another instance: the session
-    // row has no column for it yet, and only fail and rename are decided at creation.
-    if (*mode == service::OnConflict::replace)
-      co_return co_await respond_api_error(
-          ex, ApiError(400, "invalid_request",
-                       "onConflict=replace is not available for upload sessions yet; use fail or rename, "
-                       "or upload with PUT /v1/files/content?onConflict=replace"));
     t.on_conflict = *mode;
   }
   t.size = req->size;

@@ -5,6 +5,8 @@
 #include "core/log.h"
 #include "http/json_writer.h"
 #include "storage/service/admission/lease_key.h"
+#include "storage/service/files/name_conflict.h"
+#include "storage/service/uploads/sessions/session_completion.h"
 #include "storage/service/uploads/sessions/session_ending.h"
 #include "storage/service/uploads/sessions/session_queries.h"
 
@@ -135,7 +137,22 @@ Task<Janitor::Counts> Janitor::resolve_completions() {
       }
       bool joined = head.ok() && head->size == rec->declared_size;
       if (joined) {
-        auto committed = co_await pg_.query(session_sql::kCommitSession, rec->id, head->etag);
+        auto committed = co_await commit_session_file(pg_, store_, *rec, head->etag);
+        if (!committed.ok() && service::is_name_conflict(committed.error())) {
+          // A live file took the name while the complete was cut short (onConflict=fail): the
+          // upload fails like a complete that lost the name, and its joined object goes.
+          auto ended = co_await end_session(pg_, store_, *rec, SessionEnd::failed, true);
+          if (!ended.ok()) {
+            log_failure("stuck_completion", rec->id, ended.error());
+            ++c.errors;
+            continue;
+          }
+          auto removed = co_await store_.remove(rec->object_key);
+          if (!removed.ok()) log_failure("stuck_completion", rec->id, removed.error());
+          ++c.extra;
+          if (co_await release_lease(rec->owner, rec->file_id)) ++c.leases;
+          continue;
+        }
         if (!committed.ok()) {
           log_failure("stuck_completion", rec->id, committed.error());
           ++c.errors;

@@ -1,7 +1,8 @@
 // End to end: unique live names on upload sessions (POST /v1/uploads), on both stores: a taken
 // name is refused when the session is opened (nothing reserved, leased or created in the store),
 // rename picks the free name then, and a session whose name a live file took meanwhile fails
-// its complete with name_conflict and gives everything back, its joined object included.
+// its complete with name_conflict and gives everything back, its joined object included;
+// replace and rename are carried by the session row to the complete.
 #include <gtest/gtest.h>
 
 #include "tests/storage/multipart_env.h"
@@ -60,9 +61,6 @@ TEST_P(NameConflictSession, ATakenNameIsRefusedWhenTheSessionOpens) {
     auto bad = co_await open_session(env, tok, "a.txt", "clobber");
     EXPECT_EQ(bad.status, 400) << bad.body;
     EXPECT_EQ(error_code(bad.body), "invalid_request");
-    // Not available for sessions until the session row can carry it to the complete.
-    auto replace = co_await open_session(env, tok, "a.txt", "replace");
-    EXPECT_EQ(replace.status, 400) << replace.body;
     EXPECT_EQ(co_await env.reserved(user), 0);
     EXPECT_EQ(co_await env.leases_of(user), 0);
     EXPECT_EQ(co_await env.store_uploads(), 0);
@@ -114,6 +112,54 @@ TEST_P(NameConflictSession, ANameTakenBeforeTheCompleteFailsItAndGivesEverything
     // The live file is the other one, untouched.
     auto down = co_await env.req("GET", "/v1/files/" + json_str(other.body, "id") + "/content", tok);
     EXPECT_EQ(down.body, "other");
+  });
+}
+
+// onConflict=replace travels with the session row to the complete: the live file that has the
+// name then is purged in the commit's transaction (row gone, object gone, usage exact).
+TEST_P(NameConflictSession, ReplaceAtCompletePurgesTheLiveFile) {
+  with_mpu_env(GetParam(), [](MpuEnv& env) -> Task<void> {
+    std::string user = env.user("repl"), tok = token_for(user);
+    auto old = co_await put_file(env, tok, "r.bin", "old-content");
+    EXPECT_EQ(old.status, 201) << old.body;
+    std::string old_id = json_str(old.body, "id");
+    std::string old_key = co_await env.text("SELECT object_key FROM sluice.files WHERE id = '" + old_id + "'");
+    auto opened = co_await open_session(env, tok, "r.bin", "replace");
+    EXPECT_EQ(opened.status, 201) << opened.body;
+    EXPECT_EQ(co_await env.text("SELECT on_conflict FROM sluice.uploads WHERE id = '" +
+                                json_str(opened.body, "uploadId") + "'"),
+              "replace");
+    std::string content = pattern_bytes(kSize, 5);
+    auto done = co_await send_and_complete(env, tok, json_str(opened.body, "uploadId"), content);
+    EXPECT_EQ(done.status, 200) << done.body;
+    EXPECT_EQ(json_str(done.body, "name"), "r.bin");
+    EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.files WHERE id = '" + old_id + "'"), 0);
+    EXPECT_FALSE(co_await env.object_exists(old_key)) << "the replaced file's object is still stored";
+    EXPECT_EQ(co_await account(env, user, "used_bytes"), static_cast<int64_t>(kSize));
+    EXPECT_EQ(co_await account(env, user, "file_count"), 1);
+    EXPECT_EQ(co_await env.reserved(user), 0);
+    EXPECT_EQ(co_await env.leases_of(user), 0);
+    EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.events WHERE kind = 'file.deleted' AND aggregate_id = '" +
+                                  old_id + "'"),
+              1);
+    auto down = co_await env.req("GET", "/v1/files/" + json_str(done.body, "id") + "/content", tok);
+    EXPECT_EQ(down.body, content);
+  });
+}
+
+// onConflict=rename: a name taken after the session opened is exchanged for the next free one
+// at the complete.
+TEST_P(NameConflictSession, RenameAtCompleteTakesTheNextFreeName) {
+  with_mpu_env(GetParam(), [](MpuEnv& env) -> Task<void> {
+    std::string user = env.user("lren"), tok = token_for(user);
+    auto opened = co_await open_session(env, tok, "n.txt", "rename");
+    EXPECT_EQ(opened.status, 201) << opened.body;
+    EXPECT_EQ((co_await put_file(env, tok, "n.txt", "taken")).status, 201);
+    auto done = co_await send_and_complete(env, tok, json_str(opened.body, "uploadId"), pattern_bytes(kSize, 6));
+    EXPECT_EQ(done.status, 200) << done.body;
+    EXPECT_EQ(json_str(done.body, "name"), "n (1).txt");
+    EXPECT_EQ(co_await account(env, user, "file_count"), 2);
+    EXPECT_EQ(co_await env.reserved(user), 0);
   });
 }
 

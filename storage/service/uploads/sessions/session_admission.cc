@@ -6,6 +6,7 @@
 #include "storage/store/s3/part_plan.h"
 #include "storage/service/admission/admission_refusal.h"
 #include "storage/service/domain_error.h"
+#include "storage/service/files/name_conflict.h"
 #include "storage/service/uploads/sessions/session_ending.h"
 #include "storage/service/uploads/sessions/session_queries.h"
 #include "storage/service/uploads/direct/upload_queries.h"
@@ -68,10 +69,11 @@ Task<Result<SessionRecord>> admit_session(ServiceContext& ctx, Principal who, Up
   Reservation res = *reserved;
   rec.reserved_bytes = res.amount;
 
+  std::string on_conflict_text(service::on_conflict_name(target.on_conflict));
   auto row = co_await ctx.pg->query(session_sql::kCreateSession, rec.id, rec.file_id, rec.owner,
                                     static_cast<int64_t>(rec.part_size), static_cast<int64_t>(rec.declared_size),
                                     static_cast<int64_t>(rec.total_parts), static_cast<int64_t>(rec.reserved_bytes),
-                                    millis(settings.stale_upload_after));
+                                    millis(settings.stale_upload_after), on_conflict_text);
   if (!row.ok() || row->rows() != 1) {
     Error e = row.ok() ? Error(Errc::internal, "session row was not created") : std::move(row).error();
     auto undo = co_await ctx.pg->query(upload_sql::kFail, rec.file_id, static_cast<int64_t>(rec.reserved_bytes));

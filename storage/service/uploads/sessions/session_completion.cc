@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "storage/service/files/file_queries.h"
+#include "storage/service/files/file_purge.h"
 #include "storage/service/files/name_conflict.h"
 #include "storage/service/domain_error.h"
 #include "storage/service/uploads/sessions/session_ending.h"
@@ -185,7 +186,7 @@ Task<Result<FileRecord>> complete_session(ServiceContext& ctx, SessionRecord rec
     etag = *joined;
   }
 
-  auto c = co_await pg.query(session_sql::kCommitSession, rec.id, etag);
+  auto c = co_await commit_session_file(pg, *ctx.store, rec, etag);
   if (!c.ok()) {
     Error e = service::name_conflict_from(std::move(c).error());
     if (!service::is_name_conflict(e)) co_return e;  // stays 'completing': the janitor commits it
@@ -206,6 +207,54 @@ Task<Result<FileRecord>> complete_session(ServiceContext& ctx, SessionRecord rec
   ctx.upload_stats.bytes += rec.declared_size;
   co_await ctx.leases->release(rec.owner, rec.file_id);
   co_return std::move(*file);
+}
+
+namespace {
+
+// onConflict=replace: two statements in one transaction, because the unique index is checked
+// per row at once: the old file stops being live before the new one becomes live.
+Task<Result<PgResult>> commit_replacing(PgPool& pg, ObjectStore& store, const SessionRecord& rec, std::string etag) {
+  std::optional<std::string> same_name;
+  for (int attempt = 0;; ++attempt) {
+    auto tx = co_await pg.begin();
+    if (!tx.ok()) co_return std::move(tx).error();
+    auto purged = co_await tx->query(session_sql::kPurgeSessionName, rec.id);
+    if (!purged.ok()) co_return std::move(purged).error();  // rolled back when dropped
+    auto c = co_await tx->query(session_sql::kCommitSession, rec.id, etag, same_name);
+    if (!c.ok()) {
+      Error e = service::name_conflict_from(std::move(c).error());
+      (void)co_await tx->rollback();
+      if (service::is_name_conflict(e) && attempt < 2) continue;  // taken again meanwhile: purge that one
+      co_return e;
+    }
+    if (c->rows() != 1) {  // not 'completing' any more: the old file stays
+      (void)co_await tx->rollback();
+      co_return std::move(c);
+    }
+    Status done = co_await tx->commit();
+    if (!done.ok()) co_return service::name_conflict_from(std::move(done).error());
+    std::vector<service::PurgedFile> old = service::purged_files(*purged);
+    if (!old.empty()) (void)co_await service::finish_purge(pg, store, std::move(old));
+    co_return std::move(c);
+  }
+}
+
+}  // namespace
+
+Task<Result<PgResult>> commit_session_file(PgPool& pg, ObjectStore& store, SessionRecord rec, std::string etag) {
+  if (rec.on_conflict == "replace") co_return co_await commit_replacing(pg, store, rec, std::move(etag));
+  std::optional<std::string> new_name;  // NULL: the name the session was opened with
+  for (int attempt = 0;; ++attempt) {
+    auto c = co_await pg.query(session_sql::kCommitSession, rec.id, etag, new_name);
+    if (c.ok()) co_return std::move(c);
+    Error e = service::name_conflict_from(std::move(c).error());
+    if (!service::is_name_conflict(e)) co_return e;
+    if (rec.on_conflict != "rename" || attempt >= 2)
+      co_return service::name_conflict_error(rec.path, new_name.value_or(rec.name), "");
+    auto free = co_await service::first_free_name(pg, rec.owner, rec.path, rec.name);
+    if (!free.ok()) co_return std::move(free).error();
+    new_name = std::move(*free);
+  }
 }
 
 }  // namespace sluice

@@ -35,6 +35,12 @@ PartCheck check_parts(const SessionRecord& rec, std::vector<RequestedPart> reque
 Task<Result<FileRecord>> complete_session(ServiceContext& ctx, SessionRecord rec,
                                                     std::vector<RequestedPart> requested);
 
+// Commits a claimed ('completing') session's file with the joined object's `etag`, as its
+// onConflict says when a live file has the name: fail (name_conflict), rename (the next free
+// name, a few attempts), replace (that file is purged in the same transaction and its object
+// removed after). No row: the session was not 'completing'. Used by the complete and the janitor.
+Task<Result<PgResult>> commit_session_file(PgPool& pg, ObjectStore& store, SessionRecord rec, std::string etag);
+
 // The file of a completed session (for a repeated complete).
 Task<Result<FileRecord>> completed_file(PgPool& pg, std::string file_id);
 

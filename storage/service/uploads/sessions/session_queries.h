@@ -5,6 +5,7 @@
 #pragma once
 
 #include "db/pg_statement.h"
+#include "storage/service/files/purge_queries.h"
 #include "storage/service/events/outbox_queries.h"
 #include "storage/service/files/file_queries.h"
 #include "storage/service/sql_time.h"
@@ -16,17 +17,18 @@ namespace sluice::session_sql {
 #define SLUICE_SESSION_COLUMNS                                                                                \
   "u.id::text, u.file_id::text, u.owner, f.object_key, u.s3_upload_id, u.part_size, u.declared_size, "     \
   "u.total_parts, u.reserved_bytes, u.state, " SLUICE_SQL_ISO_TIME("u.expires_at") ", " SLUICE_SQL_ISO_TIME("u.created_at") \
-  ", f.content_type, f.status "
+  ", f.content_type, f.status, u.on_conflict, f.path, f.name "
 
 // $1 upload id, $2 file id, $3 owner, $4 part size, $5 declared size, $6 total parts,
-// $7 reserved bytes, $8 milliseconds until the session counts as stale. Returns expires_at.
+// $7 reserved bytes, $8 milliseconds until the session counts as stale, $9 onConflict (fail,
+// replace, rename). Returns expires_at.
 inline constexpr PgStatement kCreateSession{
     "sluice_mpu_create",
     "INSERT INTO sluice.uploads (id, file_id, owner, part_size, declared_size, total_parts, reserved_bytes, "
-    "                            expires_at) "
-    "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, now() + $8::bigint * interval '1 millisecond') "
+    "                            expires_at, on_conflict) "
+    "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, now() + $8::bigint * interval '1 millisecond', $9) "
     "RETURNING " SLUICE_SQL_ISO_TIME("expires_at"),
-    8};
+    9};
 
 // $1 upload id, $2 the store's multipart upload id.
 inline constexpr PgStatement kSetStoreUpload{
@@ -121,7 +123,8 @@ inline constexpr PgStatement kReleaseCompletion{
     "WHERE id = $1::uuid AND state = 'completing'",
     1};
 
-// $1 upload id, $2 the object's etag. A claimed session's commit, with the same effect as
+// $1 upload id, $2 the object's etag, $3 a new name for the file (NULL: keep it; onConflict=rename
+// after losing the name). A claimed session's commit, with the same effect as
 // upload_sql::kCommit: file available, reservation settled into usage, outbox event. Returns the
 // file (SLUICE_SQL_FILE_COLUMNS order) or no row when the session was not 'completing'.
 inline constexpr PgStatement kCommitSession{
@@ -132,7 +135,8 @@ inline constexpr PgStatement kCommitSession{
     "    AND EXISTS (SELECT 1 FROM sluice.files x WHERE x.id = uploads.file_id AND x.status = 'uploading')"
     "  RETURNING file_id, owner, declared_size, reserved_bytes"
     "), f AS ("
-    "  UPDATE sluice.files f SET status = 'available', size = u.declared_size, etag = $2, updated_at = now()"
+    "  UPDATE sluice.files f SET status = 'available', size = u.declared_size, etag = $2,"
+    "         name = COALESCE($3, f.name), updated_at = now()"
     "  FROM u WHERE f.id = u.file_id RETURNING f.*"
     "), a AS ("
     "  UPDATE sluice.accounts a SET reserved_bytes = a.reserved_bytes - u.reserved_bytes,"
@@ -141,7 +145,17 @@ inline constexpr PgStatement kCommitSession{
     "  FROM u WHERE a.user_id = u.owner RETURNING a.user_id"
     "), e AS (" SLUICE_SQL_FILE_UPLOADED_EVENT ")"
     "SELECT " SLUICE_SQL_FILE_COLUMNS "FROM f, a",
-    2};
+    3};
+
+// $1 upload id. Purges the live file that has the name of the session's file (onConflict=replace,
+// in the transaction of kCommitSession). Returns id, object_key of the purged file.
+inline constexpr PgStatement kPurgeSessionName{
+    "sluice_mpu_purge_name",
+    "WITH p AS (SELECT o.id FROM sluice.uploads u JOIN sluice.files n ON n.id = u.file_id"
+    "            JOIN sluice.files o ON o.owner = n.owner AND o.path = n.path AND o.name = n.name"
+    "            WHERE u.id = $1::uuid AND o.status = 'available' AND o.id <> n.id), "
+    SLUICE_SQL_PURGE_FROM_P("file.deleted") "SELECT f.id::text, f.object_key FROM f",
+    1};
 
 // $1 upload id, $2 final state ('aborted' or 'failed'), $3 whether a 'completing' session may
 // be ended too. Ends the session, fails its file and gives the reservation back. Returns the

@@ -81,6 +81,9 @@ Result<SessionRecord> session_from_row(const PgResult& r, int row) {
   m.created_at = std::string(r.text(row, 11));
   m.content_type = std::string(r.text(row, 12));
   m.file_status = std::string(r.text(row, 13));
+  m.on_conflict = std::string(r.text(row, 14));
+  m.path = std::string(r.text(row, 15));
+  m.name = std::string(r.text(row, 16));
   return m;
 }
 

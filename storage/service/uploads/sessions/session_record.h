@@ -28,6 +28,9 @@ struct SessionRecord {
   std::string created_at;
   std::string content_type;
   std::string file_status;
+  std::string on_conflict = "fail";  // what the complete does if a live file has the name
+  std::string path;                  // the file's folder and name (its name may change at commit)
+  std::string name;
 
   // The exact size part `number` must have (every part but the last is part_size); 0 when the
   // number is outside 1..total_parts.
