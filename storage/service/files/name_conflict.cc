@@ -85,4 +85,9 @@ Task<Result<std::string>> first_free_name(PgPool& pg, std::string owner, std::st
   co_return domain_error(Reason::name_conflict, "no free name for '" + name + "'");
 }
 
+Error name_conflict_from(Error e) {
+  if (e.detail != "23505" || e.message.find("files_live_name_idx") == std::string::npos) return e;
+  return domain_error(Reason::name_conflict, "a file with this name already exists in this folder");
+}
+
 }  // namespace sluice::service

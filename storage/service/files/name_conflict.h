@@ -28,4 +28,9 @@ std::string numbered_name(std::string_view name, int n);
 // then refuses the later one with name_conflict.
 Task<Result<std::string>> first_free_name(PgPool& pg, std::string owner, std::string path, std::string name);
 
+// A database error that is files_live_name_idx refusing a second live file with the same
+// (owner, path, name) (SQLSTATE 23505, a writer that raced the checks) becomes
+// Reason::name_conflict; any other error is returned as it is.
+Error name_conflict_from(Error e);
+
 }  // namespace sluice::service
