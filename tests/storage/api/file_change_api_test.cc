@@ -248,6 +248,40 @@ TEST_P(FileChanges, RenameAndMoveConflicts) {
   });
 }
 
+Task<void> rename_to(Env& env, std::string tok, std::string id, std::string name, int* status, std::string* code) {
+  RawResponse r = co_await send(env, "PATCH", "/v1/files/" + id, tok, "{\"name\":\"" + name + "\"}");
+  *status = r.status;
+  *code = r.status == 200 ? std::string() : field(r.body, "code");
+}
+
+// Ten files renamed to one name at once: the unique index lets exactly one have it, and the others
+// are told name_conflict (not a database error).
+TEST_P(FileChanges, ConcurrentRenamesToOneNameLetOneWin) {
+  with_env([](Env& env) -> Task<void> {
+    std::string user = env.user("racer");
+    std::string tok = token_for(user);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 10; ++i) ids.push_back(co_await put(env, tok, "%2F", "r" + std::to_string(i), 1));
+    std::vector<int> status(10);
+    std::vector<std::string> code(10);
+    TaskGroup group;
+    for (int i = 0; i < 10; ++i) spawn(rename_to(env, tok, ids[i], "same.txt", &status[i], &code[i]), &group);
+    co_await group.wait();
+    int won = 0;
+    for (int i = 0; i < 10; ++i) {
+      if (status[i] == 200) {
+        ++won;
+      } else {
+        EXPECT_EQ(status[i], 409);
+        EXPECT_EQ(code[i], "name_conflict");
+      }
+    }
+    EXPECT_EQ(won, 1);
+    EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.files WHERE name = 'same.txt'"), 1);
+    EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.events WHERE kind = 'file.updated'"), 1);
+  });
+}
+
 // ------------------------------------------------------------------------------- trash, purge
 
 TEST_P(FileChanges, TrashRestorePurgeWithExactQuota) {
