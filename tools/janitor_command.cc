@@ -61,6 +61,7 @@ Task<void> janitor_once(Reactor& r, ServiceConfig c, std::unique_ptr<ObjectStore
       log_event(LogLevel::warn, "janitor_redis_unavailable", {{"error", s.error().message}});
   }
   JanitorOptions jo{c.stale_upload_after, c.upload_timeout};
+  jo.trash_retention = c.trash_retention;
   JanitorTask task(r, c.pg_url, *store, redis.get(), c.janitor_interval, jo);
   Status connected = co_await task.connect();
   std::optional<JanitorReport> report;

@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "core/log.h"
+#include "storage/api/file_change_routes.h"
 #include "storage/api/file_read_routes.h"
 #include "storage/api/file_routes.h"
 #include "storage/api/local_object_routes.h"
@@ -118,6 +119,7 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
 void Service::add_routes(Router& router) {
   if (enabled()) add_file_routes(router, &contexts_);
   if (enabled()) add_file_read_routes(router, &contexts_);
+  if (enabled()) add_file_change_routes(router, &contexts_);
   if (enabled()) add_upload_routes(router, &contexts_, upload_route_options(config_));
   if (enabled() && config_.store == "local") add_local_object_routes(router, &contexts_);
   if (enabled()) add_key_routes(router, &contexts_);
@@ -211,6 +213,7 @@ Task<Status> Service::start_core(Reactor& r) {
     if (core == 0 && config_.janitor_interval.count() > 0) {  // the advisory lock picks one instance
       CoreParts& p = *parts_[0];
       JanitorOptions jo{config_.stale_upload_after, config_.upload_timeout};
+      jo.trash_retention = config_.trash_retention;
       p.janitor = std::make_unique<JanitorTask>(r, config_.pg_url, *p.store, p.redis.get(), config_.janitor_interval, jo);
       co_await p.janitor->start();
     }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <map>
+#include <set>
 
 #include "storage/store/local/url_signer.h"
 #include "tests/storage/multipart_env.h"
@@ -365,6 +366,140 @@ TEST_P(CrashTest, KillNineRestartJanitorLeavesNothingAndLosesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, CrashTest, ::testing::Values("local", "s3"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+
+// ------------------------------------------------------------------ kill -9 in the middle of a purge
+
+// Uploads files f<first>, f<first + step>, ... below `count` one after another, keeping their ids.
+Task<void> upload_some(Cluster& c, uint16_t port, std::string tok, int first, int step, int count,
+                       std::vector<std::string>* ids) {
+  for (int i = first; i < count; i += step) {
+    std::string name = "f" + std::to_string(i) + ".txt";
+    auto r = co_await c.req(port, "PUT", "/v1/files/content?path=%2Fmany&name=" + name, tok, "sixteen bytes..." );
+    EXPECT_EQ(r.status, 201) << r.body;
+    (*ids)[static_cast<size_t>(i)] = json_str(r.body, "id");
+  }
+}
+
+// The store and the rows agree: every object has an available or trashed row and every such row
+// its object; no purge is left queued; the owner's usage is exactly what its rows hold.
+Task<void> expect_store_matches_rows(Cluster& c, std::string user) {
+  auto rows = co_await c.check->execute("SELECT object_key FROM sluice.files WHERE status IN ('available', 'trashed')");
+  EXPECT_TRUE(rows.ok());
+  if (!rows.ok()) co_return;
+  std::set<std::string> keys;
+  for (int i = 0; i < rows->rows(); ++i) keys.emplace(rows->text(i, 0));
+  auto objects = co_await c.store->list("u/");
+  EXPECT_TRUE(objects.ok());
+  if (!objects.ok()) co_return;
+  std::set<std::string> stored(objects->begin(), objects->end());
+  int orphans = 0, missing = 0;
+  for (const auto& k : stored) orphans += keys.contains(k) ? 0 : 1;
+  for (const auto& k : keys) missing += stored.contains(k) ? 0 : 1;
+  EXPECT_EQ(orphans, 0) << "objects without a live or trashed row";
+  EXPECT_EQ(missing, 0) << "live or trashed rows without their object";
+  EXPECT_EQ(co_await c.scalar("SELECT count(*) FROM sluice.files WHERE status = 'deleted'"), 0);
+  std::string where = " FROM sluice.accounts WHERE user_id = '" + user + "'";
+  std::string live = " FROM sluice.files WHERE owner = '" + user + "' AND status IN ('available', 'trashed')";
+  int64_t used = co_await c.scalar("SELECT used_bytes" + where);
+  int64_t held = co_await c.scalar("SELECT coalesce(sum(size), 0)" + live);
+  EXPECT_EQ(used, held);
+  int64_t counted = co_await c.scalar("SELECT file_count" + where);
+  int64_t rows_left = co_await c.scalar("SELECT count(*)" + live);
+  EXPECT_EQ(counted, rows_left);
+}
+
+class PurgeCrash : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PurgeCrash, KillNineMidPurgeThenJanitorLeavesNoOrphanAndNoDanglingRow) {
+  with_cluster(GetParam(), [](Cluster& c) -> Task<void> {
+    constexpr int kFiles = 1000;
+    std::string user = "purger-" + c.run_id;
+    std::string tok = token_for(user);
+    (void)co_await c.scalar("INSERT INTO sluice.accounts (user_id, tier) VALUES ('" + user + "', 'pro') RETURNING 0");
+    uint16_t port = free_port();
+    std::vector<std::string> no_janitor;
+    no_janitor.push_back("SLUICE_JANITOR_INTERVAL=0");
+    auto server = co_await c.start_server(port, c.dir + "/purge1.log", no_janitor);
+    EXPECT_TRUE(server.ok()) << (server.ok() ? "" : server.error().message);
+    if (!server.ok()) co_return;
+    // 1,000 small files, 10 at a time (the 'pro' tier's concurrent uploads), then all to the trash.
+    std::vector<std::string> ids(kFiles);
+    TaskGroup group;
+    for (int w = 0; w < 10; ++w) spawn(upload_some(c, port, tok, w, 10, kFiles, &ids), &group);
+    co_await group.wait();
+    std::string bulk = "{\"ids\":[";
+    for (int i = 0; i < kFiles; ++i) bulk += (i ? ",\"" : "\"") + ids[static_cast<size_t>(i)] + "\"";
+    auto trashed = co_await c.req(port, "POST", "/v1/files/delete", tok, bulk + "]}");
+    EXPECT_EQ(trashed.status, 200);
+    EXPECT_EQ(co_await c.scalar("SELECT count(*) FROM sluice.files WHERE status = 'trashed'"), kFiles);
+    EXPECT_EQ(co_await c.scalar("SELECT used_bytes FROM sluice.accounts WHERE user_id = '" + user + "'"), 16 * kFiles);
+    auto before = co_await c.store->list("u/");
+    EXPECT_EQ(before.ok() ? static_cast<int>(before->size()) : -1, kFiles);
+
+    // Empty the trash, and kill the server as soon as a purge batch is queued ('deleted' rows):
+    // its objects are being removed, later batches are not started.
+    auto conn = co_await RawHttpClient::connect(c.r, port);
+    EXPECT_TRUE(conn.ok());
+    if (!conn.ok()) co_return;
+    (void)co_await (*conn)->send("DELETE /v1/trash HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + tok + "\r\n\r\n");
+    int64_t queued = 0;
+    for (int i = 0; i < 20000 && queued == 0; ++i)
+      queued = co_await c.scalar("SELECT count(*) FROM sluice.files WHERE status = 'deleted'");
+    kill(server->pid, SIGKILL);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *server), 128 + SIGKILL);
+    co_await (*conn)->close();
+    int64_t left_trashed = co_await c.scalar("SELECT count(*) FROM sluice.files WHERE status = 'trashed'");
+    int64_t left_queued = co_await c.scalar("SELECT count(*) FROM sluice.files WHERE status = 'deleted'");
+    auto at_kill = co_await c.store->list("u/");
+    long long objects_at_kill = at_kill.ok() ? static_cast<long long>(at_kill->size()) : -1;
+    std::printf("purge cut by kill -9 (%s): %lld of %d files still trashed, %lld purges queued, %lld objects left\n",
+                c.kind.c_str(), static_cast<long long>(left_trashed), kFiles, static_cast<long long>(left_queued),
+                objects_at_kill);
+    EXPECT_GT(queued, 0) << "the purge never started";
+    EXPECT_GT(left_trashed, 0) << "the kill came after the purge had finished";
+    EXPECT_LT(left_trashed, kFiles);
+    // The first step of a purge is atomic: usage already excludes every queued row.
+    EXPECT_EQ(co_await c.scalar("SELECT used_bytes FROM sluice.accounts WHERE user_id = '" + user + "'"),
+              16 * left_trashed);
+    EXPECT_EQ(co_await c.scalar("SELECT file_count FROM sluice.accounts WHERE user_id = '" + user + "'"), left_trashed);
+
+    // Restart, and one janitor pass once the queued purges are older than its 60 s grace (the
+    // rows are aged rather than the test waiting).
+    uint16_t port2 = free_port();
+    auto restarted = co_await c.start_server(port2, c.dir + "/purge2.log", no_janitor);
+    EXPECT_TRUE(restarted.ok()) << (restarted.ok() ? "" : restarted.error().message);
+    if (!restarted.ok()) co_return;
+    (void)co_await c.scalar(
+        "UPDATE sluice.files SET updated_at = now() - interval '2 minutes' WHERE status = 'deleted' RETURNING 0");
+    std::vector<std::string> argv;
+    argv.push_back(SLUICE_BINARY);
+    argv.push_back("janitor");
+    argv.push_back("--once");
+    auto janitor = testing::spawn_process(argv, c.env(port2), c.dir + "/pj.out", c.dir + "/pj.err");
+    EXPECT_TRUE(janitor.ok());
+    if (!janitor.ok()) co_return;
+    int code = co_await testing::wait_exit(c.r, *janitor);
+    std::string report = testing::read_file(c.dir + "/pj.out");
+    EXPECT_EQ(code, 0) << report << testing::read_file(c.dir + "/pj.err");
+    EXPECT_EQ(json_int(report, "purgesFinished"), left_queued) << report;
+    EXPECT_EQ(json_int(report, "errors"), 0) << report;
+    co_await expect_store_matches_rows(c, user);
+    EXPECT_EQ(co_await c.scalar("SELECT count(*) FROM sluice.files WHERE status = 'trashed'"), left_trashed);
+    // What the crash left in the trash is still there, and the restarted server purges it.
+    auto emptied = co_await c.req(port2, "DELETE", "/v1/trash", tok);
+    EXPECT_EQ(emptied.status, 200) << emptied.body;
+    EXPECT_EQ(json_int(emptied.body, "purged"), left_trashed) << emptied.body;
+    co_await expect_store_matches_rows(c, user);
+    EXPECT_EQ(co_await c.scalar("SELECT count(*) FROM sluice.files"), 0);
+    auto after = co_await c.store->list("u/");
+    EXPECT_EQ(after.ok() ? static_cast<int>(after->size()) : -1, 0);
+    kill(restarted->pid, SIGTERM);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *restarted), 0);
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, PurgeCrash, ::testing::Values("local", "s3"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 // ------------------------------------------------------------------------- two instances

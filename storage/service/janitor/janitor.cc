@@ -5,7 +5,9 @@
 #include "core/log.h"
 #include "http/json_writer.h"
 #include "storage/service/admission/lease_key.h"
+#include "storage/service/files/file_purge.h"
 #include "storage/service/files/name_conflict.h"
+#include "storage/service/files/purge_queries.h"
 #include "storage/service/uploads/sessions/session_completion.h"
 #include "storage/service/uploads/sessions/session_ending.h"
 #include "storage/service/uploads/sessions/session_queries.h"
@@ -39,6 +41,9 @@ JanitorReport& JanitorReport::operator+=(const JanitorReport& o) {
   store_uploads_aborted += o.store_uploads_aborted;
   leases_released += o.leases_released;
   leases_swept += o.leases_swept;
+  files_expired += o.files_expired;
+  trash_purged += o.trash_purged;
+  purges_finished += o.purges_finished;
   errors += o.errors;
   return *this;
 }
@@ -55,6 +60,9 @@ std::string JanitorReport::to_json() const {
   w.key("storeUploadsAborted").uint64(store_uploads_aborted);
   w.key("leasesReleased").uint64(leases_released);
   w.key("leasesSwept").uint64(leases_swept);
+  w.key("filesExpired").uint64(files_expired);
+  w.key("trashPurged").uint64(trash_purged);
+  w.key("purgesFinished").uint64(purges_finished);
   w.key("errors").uint64(errors);
   w.end_object();
   return out;
@@ -306,6 +314,64 @@ Task<Janitor::Counts> Janitor::sweep_leases() {
   co_return c;
 }
 
+Task<Janitor::Counts> Janitor::purge_expired_files() {
+  Counts c;  // done: purged; extra: objects removed and rows dropped
+  int64_t batch = options_.batch;
+  for (int round = 0; round < options_.max_batches; ++round) {
+    auto purged = co_await pg_.query(purge_sql::kPurgeExpired, batch);
+    if (!purged.ok()) {
+      log_failure("expired_files", "", purged.error());
+      ++c.errors;
+      co_return c;
+    }
+    auto files = service::purged_files(*purged);
+    c.done += files.size();
+    auto p = co_await service::finish_purge(pg_, store_, std::move(files));
+    c.extra += p.finished;
+    c.errors += p.failed;  // left queued: finish_stale_purges takes them later
+    if (purged->rows() < batch) break;
+  }
+  co_return c;
+}
+
+Task<Janitor::Counts> Janitor::purge_old_trash() {
+  Counts c;
+  int64_t batch = options_.batch;
+  int64_t secs = std::chrono::duration_cast<std::chrono::seconds>(options_.trash_retention).count();
+  for (int round = 0; round < options_.max_batches; ++round) {
+    auto purged = co_await pg_.query(purge_sql::kPurgeOldTrash, secs, batch);
+    if (!purged.ok()) {
+      log_failure("old_trash", "", purged.error());
+      ++c.errors;
+      co_return c;
+    }
+    auto files = service::purged_files(*purged);
+    c.done += files.size();
+    auto p = co_await service::finish_purge(pg_, store_, std::move(files));
+    c.extra += p.finished;
+    c.errors += p.failed;
+    if (purged->rows() < batch) break;
+  }
+  co_return c;
+}
+
+Task<Janitor::Counts> Janitor::finish_stale_purges() {
+  Counts c;
+  for (int round = 0; round < options_.max_batches; ++round) {
+    auto p = co_await service::finish_stale_purges(pg_, store_, options_.stale_purge_after, options_.batch);
+    if (!p.ok()) {
+      log_failure("stale_purges", "", p.error());
+      ++c.errors;
+      co_return c;
+    }
+    c.done += p->finished;
+    c.errors += p->failed;
+    // Failed rows stay 'deleted' and would come back first: stop rather than loop on them.
+    if (p->finished + p->failed < static_cast<uint64_t>(options_.batch) || p->failed > 0) break;
+  }
+  co_return c;
+}
+
 Task<JanitorReport> Janitor::run_once() {
   Clock::time_point started = Clock::now();
   JanitorReport r;
@@ -324,8 +390,16 @@ Task<JanitorReport> Janitor::run_once() {
   r.store_uploads_aborted = store.done;
   Counts leases = co_await sweep_leases();
   r.leases_swept = leases.done;
+  // Purges whose purger died first (their rows are already 'deleted'), then new ones.
+  Counts stale_purges = co_await finish_stale_purges();
+  r.purges_finished = stale_purges.done;
+  Counts expired = co_await purge_expired_files();
+  r.files_expired = expired.done;
+  Counts old_trash = co_await purge_old_trash();
+  r.trash_purged = old_trash.done;
   r.leases_released = completions.leases + stale.leases + orphans.leases;
-  r.errors = completions.errors + stale.errors + orphans.errors + idle.errors + store.errors + leases.errors;
+  r.errors = completions.errors + stale.errors + orphans.errors + idle.errors + store.errors + leases.errors +
+             stale_purges.errors + expired.errors + old_trash.errors;
   int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   log_event(r.repaired() > 0 || r.errors > 0 ? LogLevel::info : LogLevel::debug, "janitor_run",
             {{"stale_sessions", r.stale_sessions},
@@ -336,6 +410,9 @@ Task<JanitorReport> Janitor::run_once() {
              {"store_uploads_aborted", r.store_uploads_aborted},
              {"leases_released", r.leases_released},
              {"leases_swept", r.leases_swept},
+             {"files_expired", r.files_expired},
+             {"trash_purged", r.trash_purged},
+             {"purges_finished", r.purges_finished},
              {"errors", r.errors},
              {"duration_ms", ms}});
   co_return r;

@@ -24,6 +24,8 @@ struct JanitorOptions {
   Duration stale_upload_after = std::chrono::minutes(15);  // multipart session without heartbeat
   Duration upload_timeout = std::chrono::hours(6);         // direct upload still 'uploading'
   std::string key_prefix = "u/";                           // the store keys Sluice generates
+  Duration trash_retention = std::chrono::hours(24 * 30);  // trashed files older are purged
+  Duration stale_purge_after = std::chrono::seconds(60);   // a purge whose purger died
   int batch = 500;                                         // rows per query
   int max_batches = 20;                                    // per pass and run, so a run ends
 };
@@ -37,11 +39,14 @@ struct JanitorReport {
   uint64_t store_uploads_aborted = 0;  // store multipart uploads without a session
   uint64_t leases_released = 0;        // leases of the sessions and uploads above
   uint64_t leases_swept = 0;           // expired leases removed from Redis
+  uint64_t files_expired = 0;          // files purged because their expiresAt passed
+  uint64_t trash_purged = 0;           // trashed files purged after the retention
+  uint64_t purges_finished = 0;        // objects removed and rows dropped for purges a crash cut short
   uint64_t errors = 0;                 // repairs that failed (retried on the next run)
 
   uint64_t repaired() const {
     return stale_sessions + completions_committed + completions_failed + orphan_uploads + accounts_reconciled +
-           store_uploads_aborted + leases_swept;
+           store_uploads_aborted + leases_swept + files_expired + trash_purged + purges_finished;
   }
   JanitorReport& operator+=(const JanitorReport& o);
   std::string to_json() const;
@@ -69,6 +74,9 @@ class Janitor {
   Task<Counts> reconcile_idle_accounts();
   Task<Counts> abort_unwanted_store_uploads();
   Task<Counts> sweep_leases();
+  Task<Counts> purge_expired_files();
+  Task<Counts> purge_old_trash();
+  Task<Counts> finish_stale_purges();
   Task<bool> release_lease(std::string user, std::string lease_id);
 
   PgPool& pg_;
