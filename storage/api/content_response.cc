@@ -97,7 +97,8 @@ Task<void> serve_content(HttpExchange& ex, ObjectStore& store, ContentTarget t) 
   bool range_applies = !req.has_header("if-range") || if_range_matches(req.header("if-range"), t.etag);
   ParsedRange range = range_applies ? parse_range_header(req.header("range"), t.size) : ParsedRange{};
   if (range.kind == RangeKind::unsatisfiable) {
-    ApiError e(416, "range_not_satisfiable", "requested range is outside the file's " + std::to_string(t.size) + " bytes");
+    ApiError e(416, "range_not_satisfiable",
+               "requested range is outside the file's " + std::to_string(t.size) + " bytes");
     e.with_header("Content-Range", "bytes */" + std::to_string(t.size));
     e.with_header("X-Content-Type-Options", "nosniff");
     co_return co_await respond_api_error(ex, std::move(e));

@@ -18,7 +18,7 @@ namespace sluice {
 
 // What a content response serves: the object and the facts its headers state.
 struct ContentTarget {
-  std::string key;           // the object in the store
+  std::string key;  // the object in the store
   uint64_t size = 0;
   std::string etag;          // without quotes; empty: no validator (no 304, If-Range never matches)
   std::string content_type;  // empty: application/octet-stream

@@ -64,7 +64,8 @@ Task<void> get_content(HttpExchange& ex, ServiceContexts* all) {
   if (!who) co_return;
   auto f = co_await visible_file(ex, ctx, *who);
   if (!f) co_return;
-  if (Status s = service::check_readable(*f); !s.ok()) co_return co_await respond_api_error(ex, api_error_from(s.error()));
+  if (Status s = service::check_readable(*f); !s.ok())
+    co_return co_await respond_api_error(ex, api_error_from(s.error()));
   // The owner's own view shows safe types in place unless asked to save them.
   auto asked = co_await asked_disposition(ex, Disposition::inline_view);
   if (!asked) co_return;

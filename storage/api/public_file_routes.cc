@@ -23,10 +23,8 @@ std::string public_file_json(const FileRecord& f) {
   w.key("name").string(f.name);
   w.key("size").uint64(f.size);
   w.key("contentType").string(f.content_type);
-  if (f.etag)
-    w.key("etag").string(*f.etag);
-  else
-    w.key("etag").null();
+  if (f.etag) w.key("etag").string(*f.etag);
+  else w.key("etag").null();
   w.key("createdAt").string(f.created_at);
   w.key("updatedAt").string(f.updated_at);
   w.end_object();
@@ -44,9 +42,7 @@ Task<std::optional<FileRecord>> public_file(HttpExchange& ex, ServiceContext& ct
   co_return std::move(*f);
 }
 
-std::string cache_control(const PublicFileOptions& o) {
-  return "public, max-age=" + std::to_string(o.max_age_seconds);
-}
+std::string cache_control(const PublicFileOptions& o) { return "public, max-age=" + std::to_string(o.max_age_seconds); }
 
 Task<void> get_public_file(HttpExchange& ex, ServiceContexts* all, PublicFileOptions opts) {
   ServiceContext& ctx = core_context(ex, all);
@@ -62,7 +58,8 @@ Task<void> get_public_content(HttpExchange& ex, ServiceContexts* all, PublicFile
   auto f = co_await public_file(ex, ctx);
   if (!f) co_return;
   Disposition asked = Disposition::inline_view;
-  if (auto text = ex.request().query_param("disposition"); text && *text == "attachment") asked = Disposition::attachment;
+  if (auto text = ex.request().query_param("disposition"); text && *text == "attachment")
+    asked = Disposition::attachment;
   ContentTarget t;
   t.key = f->object_key;
   t.size = f->size;

@@ -35,7 +35,7 @@ bool inline_safe_type(std::string_view content_type) {
 
 Disposition effective_disposition(std::string_view content_type, Disposition asked) {
   return asked == Disposition::inline_view && inline_safe_type(content_type) ? Disposition::inline_view
-                                                                              : Disposition::attachment;
+                                                                             : Disposition::attachment;
 }
 
 std::string content_disposition(Disposition d, std::string_view name) {
@@ -43,7 +43,8 @@ std::string content_disposition(Disposition d, std::string_view name) {
   static const char kHex[] = "0123456789ABCDEF";
   for (unsigned char c : name) {
     ascii += (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') ? '_' : static_cast<char>(c);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_') {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+        c == '_') {
       encoded += static_cast<char>(c);
     } else {
       encoded += '%';

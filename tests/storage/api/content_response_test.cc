@@ -27,7 +27,8 @@ TEST(ContentDisposition, InlineOnlyForTheSafeList) {
 }
 
 TEST(ContentDisposition, NameIsQuotedSafelyAndInUtf8) {
-  EXPECT_EQ(content_disposition(Disposition::inline_view, "a.png"), "inline; filename=\"a.png\"; filename*=UTF-8''a.png");
+  EXPECT_EQ(content_disposition(Disposition::inline_view, "a.png"),
+            "inline; filename=\"a.png\"; filename*=UTF-8''a.png");
   EXPECT_EQ(content_disposition(Disposition::attachment, "r\xC3\xA9sum\xC3\xA9 \"1\".pdf"),
             "attachment; filename=\"r__sum__ _1_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%221%22.pdf");
   // No header injection: CR/LF never reach the header.

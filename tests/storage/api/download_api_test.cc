@@ -276,7 +276,8 @@ TEST_P(DownloadApi, SignedUrlsServeTheBytesWithTheirDisposition) {
     EXPECT_TRUE(got.body == png);
     // The disposition and type are signed into the URL; moto ignores them (S3 answers with them:
     // S3StorePresign.GetWithOverridesMatchesBotocore), Sluice's local route honours them.
-    EXPECT_NE(url.find("response-content-disposition=inline%3B%20filename%3D%22photo.png%22"), std::string::npos) << url;
+    EXPECT_NE(url.find("response-content-disposition=inline%3B%20filename%3D%22photo.png%22"), std::string::npos)
+        << url;
     EXPECT_NE(url.find("response-content-type=image%2Fpng"), std::string::npos) << url;
     if (env.store_kind == "local") {
       EXPECT_EQ(got.header("content-disposition"), "inline; filename=\"photo.png\"; filename*=UTF-8''photo.png");
@@ -364,10 +365,10 @@ TEST_P(DownloadApi, TamperedAndExpiredUrlsAreRefused) {
     std::string expires_name = env.store_kind == "local" ? "expires=" : "X-Amz-Expires=";
     std::vector<std::pair<std::string, std::string>> tampered;
     tampered.emplace_back("signature", bad_sig);
-    tampered.emplace_back("disposition", replaced(url, "response-content-disposition=attachment",
-                                                  "response-content-disposition=inline"));
-    tampered.emplace_back("type", replaced(url, "response-content-type=application%2Foctet-stream",
-                                           "response-content-type=text%2Fhtml"));
+    tampered.emplace_back(
+        "disposition", replaced(url, "response-content-disposition=attachment", "response-content-disposition=inline"));
+    tampered.emplace_back(
+        "type", replaced(url, "response-content-type=application%2Foctet-stream", "response-content-type=text%2Fhtml"));
     tampered.emplace_back("key", replaced(url, a.id, b.id));
     tampered.emplace_back("expiry", replaced(url, expires_name, expires_name + "9"));
     // An expired URL, signed correctly an hour ago for a minute.
