@@ -87,6 +87,8 @@ constexpr ReasonStatus kReasonStatus[] = {
     {"upload_failed", 409},
     {"upload_ended", 409},
     {"upload_expired", 409},
+    {"not_available", 409},
+    {"invalid_expiry", 400},
 };
 
 ApiError from_reason(const Error& e) {

@@ -1,16 +1,30 @@
 #include "storage/api/file_read_routes.h"
 
+#include <charconv>
+#include <ctime>
 #include <optional>
 
 #include "http/http_exchange.h"
+#include "http/json_writer.h"
 #include "storage/api/caller_auth.h"
-#include "storage/api/range_header.h"
-#include "storage/api/request_body_source.h"
+#include "storage/api/content_response.h"
+#include "storage/service/files/content_disposition.h"
 #include "storage/service/files/files.h"
 
 namespace sluice {
 
 namespace {
+
+int64_t seconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
+
+std::string iso_time(int64_t unix_seconds) {
+  time_t t = static_cast<time_t>(unix_seconds);
+  tm g{};
+  gmtime_r(&t, &g);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &g);
+  return buf;
+}
 
 // Looks up a file the caller may see; answers 404 itself otherwise.
 Task<std::optional<FileRecord>> visible_file(HttpExchange& ex, ServiceContext& ctx, const Principal& who) {
@@ -23,6 +37,18 @@ Task<std::optional<FileRecord>> visible_file(HttpExchange& ex, ServiceContext& c
   co_return std::move(*f);
 }
 
+// ?disposition=inline|attachment, `fallback` when absent; nullopt after answering 400.
+Task<std::optional<Disposition>> asked_disposition(HttpExchange& ex, Disposition fallback) {
+  auto text = ex.request().query_param("disposition");
+  if (!text) co_return fallback;
+  auto d = parse_disposition(*text);
+  if (!d) {
+    ApiError e(400, "invalid_request", "disposition must be inline or attachment");
+    co_await respond_api_error(ex, std::move(e));
+  }
+  co_return d;
+}
+
 Task<void> get_file(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_read);
@@ -32,68 +58,72 @@ Task<void> get_file(HttpExchange& ex, ServiceContexts* all) {
   (void)co_await ex.respond(Response::json(200, f->to_json()));
 }
 
-std::string content_disposition(const std::string& name) {
-  std::string ascii, encoded;
-  static const char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : name) {
-    ascii += (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') ? '_' : static_cast<char>(c);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_') {
-      encoded += static_cast<char>(c);
-    } else {
-      encoded += '%';
-      encoded += kHex[c >> 4];
-      encoded += kHex[c & 15];
-    }
-  }
-  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
-}
-
 Task<void> get_content(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
   auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_read);
   if (!who) co_return;
   auto f = co_await visible_file(ex, ctx, *who);
   if (!f) co_return;
-  if (f->status != "available")
-    co_return co_await respond_api_error(ex, ApiError(409, "not_available", "file is " + f->status + ", not available"));
-  ParsedRange range = parse_range_header(ex.request().header("range"), f->size);
-  if (range.kind == RangeKind::unsatisfiable) {
-    ApiError e(416, "range_not_satisfiable", "requested range is outside the file's " + std::to_string(f->size) + " bytes");
-    e.with_header("Content-Range", "bytes */" + std::to_string(f->size));
-    co_return co_await respond_api_error(ex, std::move(e));
+  if (Status s = service::check_readable(*f); !s.ok())
+    co_return co_await respond_api_error(ex, api_error_from(s.error()));
+  // The owner's own view shows safe types in place unless asked to save them.
+  auto asked = co_await asked_disposition(ex, Disposition::inline_view);
+  if (!asked) co_return;
+  ContentTarget t;
+  t.key = f->object_key;
+  t.size = f->size;
+  t.etag = f->etag.value_or("");
+  t.content_type = f->content_type;
+  t.disposition = content_disposition(effective_disposition(f->content_type, *asked), f->name);
+  t.cache_control = "private";
+  co_await serve_content(ex, *ctx.store, std::move(t));
+}
+
+// GET /v1/files/{id}/url?expiresIn=&disposition= -> {"url","expiresAt"}
+Task<void> get_download_url(HttpExchange& ex, ServiceContexts* all, FileReadOptions opts) {
+  ServiceContext& ctx = core_context(ex, all);
+  auto who = co_await authenticate_caller(ex, ctx, ApiScope::files_read);
+  if (!who) co_return;
+  std::optional<int64_t> expires_in;
+  if (auto text = ex.request().query_param("expiresIn")) {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+    if (ec != std::errc() || end != text->data() + text->size() || text->empty()) {
+      ApiError e(400, "invalid_expiry", "expiresIn must be a whole number of seconds");
+      co_return co_await respond_api_error(ex, std::move(e));
+    }
+    expires_in = v;
   }
-  if (ex.request().method == "HEAD") {
-    // Everything HEAD answers is in the row: the object's bytes are not touched.
-    bool partial = range.kind == RangeKind::partial;
-    uint64_t first = partial ? range.range.first : 0;
-    uint64_t length = partial ? range.range.last.value_or(f->size - 1) - first + 1 : f->size;
-    auto h = content_headers(f->content_type, f->etag.value_or(""), content_disposition(f->name), partial, first, length,
-                             f->size);
-    std::optional<uint64_t> declared = length;
-    auto began = co_await ex.begin(partial ? 206 : 200, std::move(h), declared);
-    if (began.ok()) (void)co_await ex.end();
-    co_return;
-  }
-  ExchangeSink sink(ex, range.kind == RangeKind::partial, content_disposition(f->name));
-  std::optional<ByteRange> r;
-  if (range.kind == RangeKind::partial) {
-    r = range.range;
-    sink.set_range_first(range.range.first);
-  }
-  auto got = co_await ctx.store->get(f->object_key, r, sink);
-  if (!got.ok()) {
-    if (!sink.started()) co_return co_await respond_api_error(ex, api_error_from(got.error()));
-    ex.close_after();  // the head is out: the only honest signal left is cutting the response short
-    co_return;
-  }
-  if (sink.started()) (void)co_await ex.end();
+  auto asked = co_await asked_disposition(ex, Disposition::attachment);
+  if (!asked) co_return;
+  auto f = co_await visible_file(ex, ctx, *who);
+  if (!f) co_return;
+  auto url = service::download_url(*ctx.store, *f, expires_in, *asked, opts.url, static_cast<int64_t>(time(nullptr)));
+  if (!url.ok()) co_return co_await respond_api_error(ex, api_error_from(url.error()));
+  std::string out;
+  http::JsonWriter w(out);
+  w.begin_object();
+  w.key("url").string(url->url);
+  w.key("expiresAt").string(iso_time(url->expires_at_unix));
+  w.end_object();
+  (void)co_await ex.respond(Response::json(200, std::move(out)));
 }
 
 }  // namespace
 
-void add_file_read_routes(Router& router, ServiceContexts* contexts) {
+FileReadOptions file_read_options(const ServiceConfig& c) {
+  FileReadOptions o;
+  o.url.default_seconds = seconds(c.presign_default_expiry);
+  o.url.min_seconds = seconds(c.presign_min_expiry);
+  o.url.max_seconds = seconds(c.presign_max_expiry);
+  return o;
+}
+
+void add_file_read_routes(Router& router, ServiceContexts* contexts, FileReadOptions options) {
   router.add("GET", "/v1/files/{id}", [contexts](HttpExchange& ex) { return get_file(ex, contexts); });
   router.add("GET", "/v1/files/{id}/content", [contexts](HttpExchange& ex) { return get_content(ex, contexts); });
+  router.add("GET", "/v1/files/{id}/url",
+             [contexts, options](HttpExchange& ex) { return get_download_url(ex, contexts, options); });
 }
 
 }  // namespace sluice

@@ -6,6 +6,7 @@
 #include "http/http_exchange.h"
 #include "storage/api/api_error.h"
 #include "storage/api/caller_auth.h"
+#include "storage/api/content_response.h"
 #include "storage/api/request_body_source.h"
 #include "storage/store/local/local_store.h"
 #include "storage/service/admission/admission_refusal.h"
@@ -62,6 +63,22 @@ Task<Result<SessionRecord>> check_part_target(PgPool& pg, std::string key, std::
   co_return std::move(*rec);
 }
 
+// A signed GET: the object as content (Range, conditional, HEAD, nosniff), answering with the
+// disposition and type the URL binds. A URL that binds no disposition still never renders inline.
+Task<void> serve_signed_download(HttpExchange& ex, local::LocalStore& store, std::string key,
+                                 ResponseOverrides overrides) {
+  auto info = co_await store.head(key);
+  if (!info.ok()) co_return co_await respond_api_error(ex, api_error_from(info.error()));
+  ContentTarget t;
+  t.key = std::move(key);
+  t.size = info->size;
+  t.etag = info->etag;
+  t.content_type = overrides.content_type.empty() ? info->content_type : overrides.content_type;
+  t.disposition = overrides.content_disposition.empty() ? std::string("attachment") : overrides.content_disposition;
+  t.cache_control = "private";
+  co_await serve_content(ex, store, std::move(t));
+}
+
 Task<void> serve_local_object(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = *(*all)[ex.reactor().core()];
   auto* store = dynamic_cast<local::LocalStore*>(ctx.store);
@@ -85,21 +102,14 @@ Task<void> serve_local_object(HttpExchange& ex, ServiceContexts* all) {
     co_return co_await respond_api_error(ex, denied("the URL was signed for " + method + ", not " + req.method));
   std::optional<uint64_t> bound_length;
   if (has_length) bound_length = signed_length;
+  ResponseOverrides overrides;
+  overrides.content_disposition = req.query_param(local::kDispositionParam).value_or("");
+  overrides.content_type = req.query_param(local::kContentTypeParam).value_or("");
   Status ok = store->url_signer().verify(method, *key, upload_id, part, expires, sig,
-                                         static_cast<int64_t>(time(nullptr)), bound_length);
+                                         static_cast<int64_t>(time(nullptr)), bound_length, overrides);
   if (!ok.ok()) co_return co_await respond_api_error(ex, denied(ok.error().message));
 
-  if (method == "GET") {
-    ExchangeSink sink(ex, false, "");
-    auto got = co_await store->get(*key, std::nullopt, sink);
-    if (!got.ok()) {
-      if (!sink.started()) co_return co_await respond_api_error(ex, api_error_from(got.error()));
-      ex.close_after();
-      co_return;
-    }
-    if (sink.started()) (void)co_await ex.end();
-    co_return;
-  }
+  if (method == "GET") co_return co_await serve_signed_download(ex, *store, std::move(*key), std::move(overrides));
   if (req.chunked)
     co_return co_await respond_api_error(ex, ApiError(411, "length_required", "send the body with Content-Length"));
   uint64_t length = req.content_length.value_or(0);

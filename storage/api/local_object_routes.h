@@ -1,6 +1,8 @@
-// GET/PUT /v1/local/objects/{key}?method=&expires=[&upload_id=&part=]&sig=: what the local
-// store's presigned URLs point at. The signature is checked with the store's LocalUrlSigner; a
-// part PUT must also belong to an active session and carry exactly that part's size.
+// GET/PUT /v1/local/objects/{key}?method=&expires=[&upload_id=&part=][&response-content-*=]&sig=:
+// what the local store's presigned URLs point at. The signature is checked with the store's
+// LocalUrlSigner (403 with a JSON error when it does not match or expired); a part PUT must also
+// belong to an active session and carry exactly that part's size; a GET (a download link) is
+// served as content (Range, conditional, HEAD, nosniff) with the disposition and type it binds.
 #pragma once
 
 #include "http/router.h"

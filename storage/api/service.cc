@@ -11,6 +11,7 @@
 #include "storage/api/file_read_routes.h"
 #include "storage/api/file_routes.h"
 #include "storage/api/local_object_routes.h"
+#include "storage/api/public_file_routes.h"
 #include "storage/api/upload_routes.h"
 #include "storage/service/janitor/janitor_task.h"
 #include "storage/api/key_routes.h"
@@ -118,8 +119,9 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
 
 void Service::add_routes(Router& router) {
   if (enabled()) add_file_routes(router, &contexts_);
-  if (enabled()) add_file_read_routes(router, &contexts_);
+  if (enabled()) add_file_read_routes(router, &contexts_, file_read_options(config_));
   if (enabled()) add_file_change_routes(router, &contexts_);
+  if (enabled()) add_public_file_routes(router, &contexts_, public_file_options(config_));
   if (enabled()) add_upload_routes(router, &contexts_, upload_route_options(config_));
   if (enabled() && config_.store == "local") add_local_object_routes(router, &contexts_);
   if (enabled()) add_key_routes(router, &contexts_);

@@ -16,7 +16,8 @@ Errc kind_of(Reason r) {
     case Reason::etag_mismatch:
     case Reason::part_size_mismatch:
     case Reason::declared_size_exceeded:
-    case Reason::invalid_part: return Errc::invalid_argument;
+    case Reason::invalid_part:
+    case Reason::invalid_expiry: return Errc::invalid_argument;
     case Reason::not_found: return Errc::not_found;
     case Reason::forbidden:
     case Reason::insufficient_scope:
@@ -32,7 +33,8 @@ Errc kind_of(Reason r) {
     case Reason::upload_aborted:
     case Reason::upload_failed:
     case Reason::upload_ended:
-    case Reason::upload_expired: return Errc::conflict;
+    case Reason::upload_expired:
+    case Reason::not_available: return Errc::conflict;
     case Reason::size_out_of_range:
     case Reason::file_too_large:
     case Reason::unsupported_media_type:
@@ -96,6 +98,8 @@ std::string_view reason_name(Reason r) {
     case Reason::upload_failed: return "upload_failed";
     case Reason::upload_ended: return "upload_ended";
     case Reason::upload_expired: return "upload_expired";
+    case Reason::not_available: return "not_available";
+    case Reason::invalid_expiry: return "invalid_expiry";
   }
   return "internal";
 }

@@ -54,6 +54,9 @@ enum class Reason {
   upload_failed,
   upload_ended,              // it ended between a read and an update
   upload_expired,            // cancelled (e.g. by the janitor) before its commit
+  // Reading files.
+  not_available,             // the file's bytes are still being uploaded
+  invalid_expiry,            // a signed URL's lifetime outside the configured bounds
 };
 
 std::string_view reason_name(Reason r);

@@ -83,6 +83,14 @@ struct PresignedUrl {
   std::vector<std::pair<std::string, std::string>> headers;  // headers the client must send
 };
 
+// What a presigned GET makes the store answer instead of the object's own headers (S3's
+// response-content-disposition and response-content-type). They are signed: a client that
+// changes them gets a refusal, never another disposition. Empty: the object's own.
+struct ResponseOverrides {
+  std::string content_disposition;
+  std::string content_type;
+};
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
@@ -129,6 +137,9 @@ class ObjectStore {
   virtual Result<PresignedUrl> presign(PresignMethod method, const std::string& key, const std::string& upload_id,
                                        int part_number, int64_t expires_seconds, int64_t now_unix,
                                        std::optional<uint64_t> content_length = std::nullopt) = 0;
+  // A presigned GET of `key` (a download link) answering with `overrides`; same bounds.
+  virtual Result<PresignedUrl> presign_get(const std::string& key, int64_t expires_seconds, int64_t now_unix,
+                                           const ResponseOverrides& overrides) = 0;
 };
 
 }  // namespace sluice

@@ -329,4 +329,9 @@ Result<PresignedUrl> LocalStore::presign(PresignMethod method, const std::string
   return signer_.presign(method, key, upload_id, part_number, expires_seconds, now_unix, content_length);
 }
 
+Result<PresignedUrl> LocalStore::presign_get(const std::string& key, int64_t expires_seconds, int64_t now_unix,
+                                             const ResponseOverrides& overrides) {
+  return signer_.presign(PresignMethod::get, key, "", 0, expires_seconds, now_unix, std::nullopt, overrides);
+}
+
 }  // namespace sluice::local

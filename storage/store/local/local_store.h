@@ -72,6 +72,8 @@ class LocalStore final : public ObjectStore {
   Result<PresignedUrl> presign(PresignMethod method, const std::string& key, const std::string& upload_id,
                                int part_number, int64_t expires_seconds, int64_t now_unix,
                                std::optional<uint64_t> content_length = std::nullopt) override;
+  Result<PresignedUrl> presign_get(const std::string& key, int64_t expires_seconds, int64_t now_unix,
+                                   const ResponseOverrides& overrides) override;
 
   // What the HTTP route serving presigned URLs verifies them with.
   const LocalUrlSigner& url_signer() const { return signer_; }

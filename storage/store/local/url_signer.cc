@@ -12,11 +12,12 @@ namespace sluice::local {
 namespace {
 
 // Fields are separated by '\n'. Only the key can contain '\n'; every field after it (upload id
-// hex, integers, '-') cannot, so reading from the end makes the form unambiguous. v2 added the
-// length ('-' when the URL binds none).
+// hex, integers, '-', length-prefixed overrides) cannot end early, so reading from the end makes
+// the form unambiguous. v2 added the length ('-' when the URL binds none); v3 the response
+// overrides of a GET (a download's disposition and type), each as "<bytes>:<text>".
 std::string canonical(std::string_view method, std::string_view key, std::string_view upload_id, int part_number,
-                      int64_t expires_at_unix, std::optional<uint64_t> length) {
-  std::string s = "sluice-local-url-v2\n";
+                      int64_t expires_at_unix, std::optional<uint64_t> length, const ResponseOverrides& overrides) {
+  std::string s = "sluice-local-url-v3\n";
   s += method;
   s.push_back('\n');
   s += key;
@@ -28,6 +29,12 @@ std::string canonical(std::string_view method, std::string_view key, std::string
   s += std::to_string(expires_at_unix);
   s.push_back('\n');
   s += length ? std::to_string(*length) : std::string("-");
+  for (const std::string* field : {&overrides.content_disposition, &overrides.content_type}) {
+    s.push_back('\n');
+    s += std::to_string(field->size());
+    s.push_back(':');
+    s += *field;
+  }
   return s;
 }
 
@@ -53,8 +60,9 @@ LocalUrlSigner::LocalUrlSigner(LocalUrlSignerOptions options) : options_(std::mo
 }
 
 std::string LocalUrlSigner::sign(std::string_view method, std::string_view key, std::string_view upload_id,
-                                 int part_number, int64_t expires_at_unix, std::optional<uint64_t> length) const {
-  std::string msg = canonical(method, key, upload_id, part_number, expires_at_unix, length);
+                                 int part_number, int64_t expires_at_unix, std::optional<uint64_t> length,
+                                 const ResponseOverrides& overrides) const {
+  std::string msg = canonical(method, key, upload_id, part_number, expires_at_unix, length, overrides);
   unsigned char mac[32];
   size_t len = 0;
   if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, options_.secret.data(), options_.secret.size(),
@@ -66,7 +74,8 @@ std::string LocalUrlSigner::sign(std::string_view method, std::string_view key, 
 Result<PresignedUrl> LocalUrlSigner::presign(PresignMethod method, const std::string& key,
                                              const std::string& upload_id, int part_number,
                                              int64_t expires_seconds, int64_t now_unix,
-                                             std::optional<uint64_t> length) const {
+                                             std::optional<uint64_t> length,
+                                             const ResponseOverrides& overrides) const {
   if (options_.secret.empty())
     return Error(Errc::unavailable, "local store has no URL signing secret configured");
   if (Status s = validate_key(key); !s.ok()) return std::move(s).error();
@@ -84,10 +93,12 @@ Result<PresignedUrl> LocalUrlSigner::presign(PresignMethod method, const std::st
     part = part_number;
   }
   if (method == PresignMethod::get) length.reset();  // only an upload has a body to bind
+  const ResponseOverrides none;
+  const ResponseOverrides& answered = method == PresignMethod::get ? overrides : none;  // only a GET answers bytes
   PresignedUrl out;
   out.method = method == PresignMethod::get ? "GET" : "PUT";
   out.expires_at_unix = now_unix + expires_seconds;
-  std::string sig = sign(out.method, key, id, part, out.expires_at_unix, length);
+  std::string sig = sign(out.method, key, id, part, out.expires_at_unix, length, answered);
   if (sig.empty()) return Error(Errc::internal, "HMAC-SHA256 is unavailable in OpenSSL");
   out.url = options_.public_base_url;
   out.url += kLocalObjectsRoute;
@@ -98,17 +109,22 @@ Result<PresignedUrl> LocalUrlSigner::presign(PresignMethod method, const std::st
     out.url += "&length=" + std::to_string(*length);
     out.headers.emplace_back("Content-Length", std::to_string(*length));
   }
+  if (!answered.content_disposition.empty())
+    out.url += "&" + std::string(kDispositionParam) + "=" + encode_segment(answered.content_disposition);
+  if (!answered.content_type.empty())
+    out.url += "&" + std::string(kContentTypeParam) + "=" + encode_segment(answered.content_type);
   out.url += "&sig=" + sig;
   return out;
 }
 
 Status LocalUrlSigner::verify(std::string_view method, std::string_view key, std::string_view upload_id,
                               int part_number, int64_t expires_at_unix, std::string_view signature_hex,
-                              int64_t now_unix, std::optional<uint64_t> length) const {
+                              int64_t now_unix, std::optional<uint64_t> length,
+                              const ResponseOverrides& overrides) const {
   if (options_.secret.empty()) return denied("local store has no URL signing secret configured");
   if (method != "GET" && method != "PUT") return denied("presigned URL method must be GET or PUT");
   if (!upload_id.empty() && !is_upload_id(upload_id)) return denied("presigned URL has a malformed upload id");
-  std::string expected = sign(method, key, upload_id, part_number, expires_at_unix, length);
+  std::string expected = sign(method, key, upload_id, part_number, expires_at_unix, length, overrides);
   if (expected.empty() || signature_hex.size() != expected.size() ||
       CRYPTO_memcmp(expected.data(), signature_hex.data(), expected.size()) != 0)
     return denied("presigned URL signature does not match");

@@ -668,4 +668,30 @@ Result<PresignedUrl> S3Store::presign(PresignMethod method, const std::string& k
   return out;
 }
 
+Result<PresignedUrl> S3Store::presign_get(const std::string& key, int64_t expires_seconds, int64_t now_unix,
+                                          const ResponseOverrides& overrides) {
+  if (expires_seconds < options_.presign_min_expiry || expires_seconds > options_.presign_max_expiry) {
+    return Error(Errc::invalid_argument, "presigned URL expiry must be between " +
+                                             std::to_string(options_.presign_min_expiry) + " and " +
+                                             std::to_string(options_.presign_max_expiry) + " seconds, got " +
+                                             std::to_string(expires_seconds));
+  }
+  if (key.empty()) return Error(Errc::invalid_argument, "presigned URL needs an object key");
+  auto target = s3::s3_target(options_.endpoint, key);
+  if (!target) return std::move(target).error();
+  // S3 answers these in place of the object's headers, and they are part of the signed query.
+  std::vector<s3::SigV4Param> query;
+  if (!overrides.content_disposition.empty())
+    query.push_back({"response-content-disposition", overrides.content_disposition});
+  if (!overrides.content_type.empty()) query.push_back({"response-content-type", overrides.content_type});
+  auto qs = signer_.presign("GET", target->host_header, target->path, query, expires_seconds,
+                            std::chrono::sys_seconds(std::chrono::seconds(now_unix)));
+  if (!qs) return std::move(qs).error();
+  PresignedUrl out;
+  out.url = s3::s3_url(options_.endpoint, *target, *qs);
+  out.method = "GET";
+  out.expires_at_unix = now_unix + expires_seconds;
+  return out;
+}
+
 }  // namespace sluice

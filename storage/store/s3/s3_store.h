@@ -75,6 +75,8 @@ class S3Store final : public ObjectStore {
   Result<PresignedUrl> presign(PresignMethod method, const std::string& key, const std::string& upload_id,
                                int part_number, int64_t expires_seconds, int64_t now_unix,
                                std::optional<uint64_t> content_length = std::nullopt) override;
+  Result<PresignedUrl> presign_get(const std::string& key, int64_t expires_seconds, int64_t now_unix,
+                                   const ResponseOverrides& overrides) override;
 
   // Creates the bucket (tests and operations); an existing bucket of ours is success.
   Task<Status> create_bucket();

@@ -133,5 +133,35 @@ TEST(LocalUrlSigner, RefusesBadInputsAndMissingSecret) {
   EXPECT_FALSE(none.verify("GET", "k", "", 0, kNow + 60, std::string(64, '0'), kNow).ok());
 }
 
+// A download URL binds its response overrides: each is in the URL and in the signature.
+TEST(LocalUrlSigner, ResponseOverridesAreSigned) {
+  LocalUrlSigner signer = make_signer();
+  ResponseOverrides o;
+  o.content_disposition = "inline; filename=\"a b.png\"";
+  o.content_type = "image/png";
+  auto url = signer.presign(PresignMethod::get, "u/1/k", "", 0, 300, kNow, std::nullopt, o);
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  auto q = query_of(url->url);
+  EXPECT_EQ(q["response-content-disposition"], "inline%3B%20filename%3D%22a%20b.png%22");
+  EXPECT_EQ(q["response-content-type"], "image%2Fpng");
+  EXPECT_TRUE(signer.verify("GET", "u/1/k", "", 0, kNow + 300, q["sig"], kNow, std::nullopt, o).ok());
+  ResponseOverrides other = o;
+  other.content_disposition = "attachment; filename=\"a b.png\"";
+  EXPECT_FALSE(signer.verify("GET", "u/1/k", "", 0, kNow + 300, q["sig"], kNow, std::nullopt, other).ok());
+  other = o;
+  other.content_type = "text/html";
+  EXPECT_FALSE(signer.verify("GET", "u/1/k", "", 0, kNow + 300, q["sig"], kNow, std::nullopt, other).ok());
+  // Without the overrides, the same URL's signature does not hold.
+  EXPECT_FALSE(signer.verify("GET", "u/1/k", "", 0, kNow + 300, q["sig"], kNow).ok());
+  // Moving text between the two fields changes the signed form (each is length-prefixed).
+  ResponseOverrides shifted;
+  shifted.content_disposition = o.content_disposition + "\n10:image/png";
+  EXPECT_FALSE(signer.verify("GET", "u/1/k", "", 0, kNow + 300, q["sig"], kNow, std::nullopt, shifted).ok());
+  // An upload URL carries none, whatever is passed.
+  auto put = signer.presign(PresignMethod::put, "u/1/k", "", 0, 300, kNow, std::nullopt, o);
+  ASSERT_TRUE(put.ok());
+  EXPECT_EQ(put->url.find("response-content"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sluice::local

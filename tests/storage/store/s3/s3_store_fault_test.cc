@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/http/fake_http_peer.h"
 #include "tests/storage/store/s3/s3_test_env.h"
 #include "tests/storage/store/store_test_streams.h"
@@ -238,6 +240,56 @@ TEST(S3StoreFaults, OptionsAreChecked) {
   EXPECT_FALSE(S3Store::create(r, o).ok());
   o = test_s3_options("http://127.0.0.1:9", "Bad_Bucket", "key", "secret");
   EXPECT_FALSE(S3Store::create(r, o).ok());
+}
+
+// A presigned GET with response overrides is exactly what the AWS SDK makes for the same inputs
+// (botocore 1.43 generate_presigned_url, get_object with ResponseContentDisposition and
+// ResponseContentType, path style, time frozen at 2026-12-07T10:00:00Z): S3 accepts it, and
+// since both overrides are in the signed query, changing either breaks the signature. (moto
+// checks neither signatures nor expiry, and ignores the overrides: this is the proof we have.)
+TEST(S3StorePresign, GetWithOverridesMatchesBotocore) {
+  auto reactor = Reactor::create(0, ReactorOptions{});
+  ASSERT_TRUE(reactor.ok());
+  S3StoreOptions o = test_s3_options("http://127.0.0.1:9000", "bkt", "AKIDEXAMPLE",
+                                     "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+  auto store = S3Store::create(**reactor, o);
+  ASSERT_TRUE(store.ok());
+  ResponseOverrides ro;
+  ro.content_disposition = "inline; filename=\"photo.png\"; filename*=UTF-8''photo.png";
+  ro.content_type = "image/png";
+  const std::string key = "u/alice/2026/12/07/0e5c2f7e-1111-4222-8333-944455556666";
+  auto url = (*store)->presign_get(key, 600, 1796637600, ro);
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  EXPECT_EQ(url->method, "GET");
+  EXPECT_EQ(url->expires_at_unix, 1796637600 + 600);
+  const std::string base = "http://127.0.0.1:9000/bkt/" + key + "?";
+  ASSERT_TRUE(url->url.starts_with(base)) << url->url;
+  // botocore orders the parameters differently; the set (and so the canonical query) is the same.
+  auto params = [](std::string q) {
+    std::set<std::string> out;
+    for (size_t at = 0; at <= q.size();) {
+      size_t amp = q.find('&', at);
+      if (amp == std::string::npos) amp = q.size();
+      out.insert(q.substr(at, amp - at));
+      at = amp + 1;
+    }
+    return out;
+  };
+  const std::string botocore =
+      "response-content-disposition=inline%3B%20filename%3D%22photo.png%22%3B%20filename%2A%3DUTF-8%27%27photo.png"
+      "&response-content-type=image%2Fpng&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+      "&X-Amz-Credential=AKIDEXAMPLE%2F20261207%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T100000Z"
+      "&X-Amz-Expires=600&X-Amz-SignedHeaders=host"
+      "&X-Amz-Signature=af2ceeccb3ece3798610cf054c0c05d11db7c0930c57fc5cae68010e3dd9fea0";
+  EXPECT_EQ(params(url->url.substr(base.size())), params(botocore));
+  // Another disposition is another signature.
+  ro.content_disposition = "attachment; filename=\"photo.png\"; filename*=UTF-8''photo.png";
+  auto other = (*store)->presign_get(key, 600, 1796637600, ro);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->url.find("af2ceeccb3ece3798610cf054c0c05d11db7c0930c57fc5cae68010e3dd9fea0"), std::string::npos);
+  // The store's expiry bounds hold for downloads too.
+  EXPECT_FALSE((*store)->presign_get(key, 59, 1796637600, ro).ok());
+  EXPECT_FALSE((*store)->presign_get(key, 604801, 1796637600, ro).ok());
 }
 
 }  // namespace
