@@ -87,6 +87,7 @@ constexpr ReasonStatus kReasonStatus[] = {
     {"upload_failed", 409},
     {"upload_ended", 409},
     {"upload_expired", 409},
+    {"invalid_cursor", 400},
 };
 
 ApiError from_reason(const Error& e) {

@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "core/log.h"
+#include "storage/api/file_list_routes.h"
 #include "storage/api/file_read_routes.h"
 #include "storage/api/file_routes.h"
 #include "storage/api/local_object_routes.h"
@@ -118,6 +119,7 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
 void Service::add_routes(Router& router) {
   if (enabled()) add_file_routes(router, &contexts_);
   if (enabled()) add_file_read_routes(router, &contexts_);
+  if (enabled()) add_file_list_routes(router, &contexts_);
   if (enabled()) add_upload_routes(router, &contexts_, upload_route_options(config_));
   if (enabled() && config_.store == "local") add_local_object_routes(router, &contexts_);
   if (enabled()) add_key_routes(router, &contexts_);

@@ -16,7 +16,8 @@ Errc kind_of(Reason r) {
     case Reason::etag_mismatch:
     case Reason::part_size_mismatch:
     case Reason::declared_size_exceeded:
-    case Reason::invalid_part: return Errc::invalid_argument;
+    case Reason::invalid_part:
+    case Reason::invalid_cursor: return Errc::invalid_argument;
     case Reason::not_found: return Errc::not_found;
     case Reason::forbidden:
     case Reason::insufficient_scope:
@@ -96,6 +97,7 @@ std::string_view reason_name(Reason r) {
     case Reason::upload_failed: return "upload_failed";
     case Reason::upload_ended: return "upload_ended";
     case Reason::upload_expired: return "upload_expired";
+    case Reason::invalid_cursor: return "invalid_cursor";
   }
   return "internal";
 }

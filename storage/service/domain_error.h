@@ -54,6 +54,7 @@ enum class Reason {
   upload_failed,
   upload_ended,              // it ended between a read and an update
   upload_expired,            // cancelled (e.g. by the janitor) before its commit
+  invalid_cursor,            // a listing cursor that is malformed or made for another sort
 };
 
 std::string_view reason_name(Reason r);
