@@ -16,9 +16,13 @@ inline constexpr const char* kFrom = " FROM sluice.files f WHERE f.owner = $1 AN
 // One folder. {} is a parameter number.
 inline constexpr const char* kInFolder = " AND f.path = ${}";
 // A folder and its subtree: the range [p, p || '0') is the btree index condition ('0' follows '/'
-// in byte order); the OR drops siblings such as '/a b' or '/a.x' that fall inside that range.
-// Parameters: p, p || '0', p || '/'.
-inline constexpr const char* kInSubtree = " AND f.path >= ${} AND f.path < ${} AND (f.path = ${} OR f.path >= ${})";
+// in byte order); the NOT drops siblings such as '/a b' or '/a.x', which sort between p and
+// p || '/'. Written so because the planner estimates both ranges from the histogram (a function
+// such as starts_with() gets a fixed guess of 0.5%, and a wrong small estimate made it pick
+// parallel plans), and a top-level "path = p OR path >= p || '/'" becomes two bitmap scans that
+// lose the index order. Parameters: p, p || '0', p, p || '/'.
+inline constexpr const char* kInSubtree =
+    " AND f.path >= ${} AND f.path < ${} AND NOT (f.path > ${} AND f.path < ${})";
 // q: the escaped pattern '%text%' (ILIKE's escape character is the default backslash); the
 // trigram index files_live_name_trgm_idx serves it.
 inline constexpr const char* kNameContains = " AND f.name ILIKE ${}";
