@@ -149,7 +149,10 @@ Result<ListingSql> listing_sql(const std::string& owner, const FileListing& l) {
 Task<Result<FilePage>> list_files(PgPool& pg, Principal who, FileListing l) {
   auto q = listing_sql(who.user_id, l);
   if (!q.ok()) co_return std::move(q).error();
-  auto r = co_await pg.execute_params(std::move(q->sql), std::move(q->params), deadline_after(pg.options().query_timeout));
+  Deadline deadline = deadline_after(pg.options().query_timeout);
+  std::string sql = std::move(q->sql);
+  PgParams params = std::move(q->params);
+  auto r = co_await pg.execute_params(std::move(sql), std::move(params), deadline);
   if (!r.ok()) co_return std::move(r).error();
   FilePage page;
   int rows = r->rows();
