@@ -814,5 +814,30 @@ TEST(FileListApi, UploadsPerDayCountsEachUtcDay) {
   });
 }
 
+std::vector<std::string> browsing_routes() { return {"/v1/files", "/v1/folders?path=/", "/v1/stats"}; }
+
+// The browsing routes need files:read: an API key with only files:write is refused (403
+// insufficient_scope naming the scope), one with files:read is let through.
+TEST(FileListApi, RoutesNeedTheFilesReadScope) {
+  with_service([](ServiceEnv& env) -> Task<void> {
+    std::string tok = token_for(env.user("scoped"));
+    std::string kJson = "Content-Type: application/json\r\n";
+    RawResponse writer = co_await env.request("POST", "/v1/keys", tok, R"({"name":"w","scopes":["files:write"]})", kJson);
+    RawResponse reader = co_await env.request("POST", "/v1/keys", tok, R"({"name":"r","scopes":["files:read"]})", kJson);
+    EXPECT_EQ(writer.status, 201) << writer.body;
+    EXPECT_EQ(reader.status, 201) << reader.body;
+    std::string writer_key = json_field(writer.body, "key");
+    std::string reader_key = json_field(reader.body, "key");
+    std::vector<std::string> routes = browsing_routes();
+    for (const std::string& route : routes) {
+      RawResponse refused = co_await env.request("GET", route, writer_key);
+      EXPECT_EQ(refused.status, 403) << route;
+      EXPECT_NE(refused.body.find("\"requiredScope\":\"files:read\""), std::string::npos) << route << refused.body;
+      RawResponse allowed = co_await env.request("GET", route, reader_key);
+      EXPECT_EQ(allowed.status, 200) << route << allowed.body;
+    }
+  });
+}
+
 }  // namespace
 }  // namespace sluice
