@@ -2,13 +2,17 @@
 // a PgPool, rows decoded) on the data of bench/file_listing_data.sql: one user with 1,000,000
 // files in 1,000 folders. For each query shape: p50/p99/max over sequential calls (one in
 // flight, so each figure is one request's latency), then EXPLAIN (ANALYZE, BUFFERS) of one call
-// of each shape with the very statement and parameters the service runs.
+// of each shape with the very statement and parameters the service runs. With --http PORT
+// --token JWT the same shapes go as GET /v1/files over one keep-alive connection to a running
+// `sluice serve` (authentication, query parsing and JSON included).
 //   file_listing_bench --url URL [--iterations N] [--max-seconds S per shape] [--explain]
-//                      [--only SUBSTRING]
+//                      [--only SUBSTRING] [--http PORT --token JWT]
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <optional>
 #include <functional>
 #include <random>
 #include <string>
@@ -18,6 +22,7 @@
 #include "core/task.h"
 #include "db/pg_pool.h"
 #include "storage/service/files/file_listing.h"
+#include "tests/support/raw_http_client.h"
 
 namespace {
 
@@ -32,6 +37,9 @@ struct Config {
   double max_seconds = 8;
   bool explain = false;
   std::string only;
+  uint16_t http_port = 0;  // 0: call the service directly
+  std::string token;
+  Reactor* reactor = nullptr;
 };
 
 // A query shape: how to make one listing of it (a random folder each time where it has one).
@@ -40,6 +48,16 @@ struct Shape {
   std::function<FileListing(std::minstd_rand&)> make;
   bool to_the_end = false;  // page through the whole result with the cursor; every page timed
 };
+
+std::string iso_millis(int64_t ms) {
+  time_t secs = static_cast<time_t>(ms / 1000);
+  struct tm t;
+  gmtime_r(&secs, &t);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+                t.tm_hour, t.tm_min, t.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
 
 std::string random_folder(std::minstd_rand& rng) {
   int f = static_cast<int>(rng() % 1000);
@@ -122,6 +140,70 @@ std::vector<Shape> shapes() {
   return out;
 }
 
+std::string encode(std::string_view v) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The GET /v1/files query string of `l`.
+std::string to_query(const FileListing& l) {
+  const service::FileFilter& f = l.filter;
+  std::string q = "sort=" + encode(file_sort_name(l.sort)) + "&limit=" + std::to_string(l.limit);
+  if (f.path) q += "&path=" + encode(*f.path);
+  if (f.recursive) q += "&recursive=true";
+  if (f.name_contains) q += "&q=" + encode(*f.name_contains);
+  if (f.content_type) q += "&contentType=" + encode(*f.content_type);
+  for (const auto& t : f.tags) q += "&tag=" + encode(t);
+  if (f.favorite) q += std::string("&favorite=") + (*f.favorite ? "true" : "false");
+  if (f.visibility) q += "&visibility=" + *f.visibility;
+  if (f.min_size) q += "&minSize=" + std::to_string(*f.min_size);
+  if (f.max_size) q += "&maxSize=" + std::to_string(*f.max_size);
+  if (f.created_after_ms) q += "&createdAfter=" + encode(iso_millis(*f.created_after_ms));
+  if (f.created_before_ms) q += "&createdBefore=" + encode(iso_millis(*f.created_before_ms));
+  if (l.cursor) q += "&cursor=" + *l.cursor;
+  return q;
+}
+
+// One page over HTTP: (items, next cursor) counted from the body; an error text otherwise.
+struct HttpPage {
+  size_t items = 0;
+  std::optional<std::string> next_cursor;
+  std::string error;
+};
+
+Task<HttpPage> http_list(testing::RawHttpClient& c, const Config& cfg, std::string query) {
+  HttpPage out;
+  std::string req = "GET /v1/files?" + query + " HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer " + cfg.token + "\r\n\r\n";
+  Status sent = co_await c.send(std::move(req));
+  if (!sent.ok()) {
+    out.error = sent.error().message;
+    co_return out;
+  }
+  auto r = co_await c.read_response(std::chrono::seconds(30));
+  if (!r.ok() || r->status != 200) {
+    out.error = r.ok() ? "status " + std::to_string(r->status) + ": " + r->body : r.error().message;
+    co_return out;
+  }
+  for (size_t at = r->body.find("\"owner\":"); at != std::string::npos; at = r->body.find("\"owner\":", at + 1))
+    ++out.items;
+  size_t nc = r->body.rfind("\"nextCursor\":\"");
+  if (nc != std::string::npos) {
+    size_t start = nc + 14, end = r->body.find('"', start);
+    out.next_cursor = r->body.substr(start, end - start);
+  }
+  co_return out;
+}
+
 struct Figures {
   std::vector<double> ms;
   size_t rows = 0;
@@ -135,7 +217,41 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+Task<void> measure_http(Reactor& r, const Shape& shape, const Config& cfg, Figures& out) {
+  auto conn = co_await testing::RawHttpClient::connect(r, cfg.http_port);
+  if (!conn.ok()) {
+    out.error = conn.error().message;
+    co_return;
+  }
+  std::minstd_rand rng(12345);
+  auto started = Clock::now();
+  for (int i = 0; i < cfg.iterations; ++i) {
+    if (std::chrono::duration<double>(Clock::now() - started).count() > cfg.max_seconds) break;
+    FileListing l = shape.make(rng);
+    for (;;) {
+      std::string query = to_query(l);
+      auto t0 = Clock::now();
+      HttpPage page = co_await http_list(**conn, cfg, std::move(query));
+      double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      if (!page.error.empty()) {
+        out.error = page.error;
+        break;
+      }
+      out.ms.push_back(ms);
+      out.rows += page.items;
+      if (!shape.to_the_end || !page.next_cursor) break;
+      l.cursor = *page.next_cursor;
+    }
+    if (!out.error.empty()) break;
+  }
+  co_await (*conn)->close();
+}
+
 Task<void> measure(PgPool& pg, const Shape& shape, const Config& cfg, Figures& out) {
+  if (cfg.http_port != 0) {
+    co_await measure_http(*cfg.reactor, shape, cfg, out);
+    co_return;
+  }
   std::minstd_rand rng(12345);
   Principal who;
   who.user_id = kOwner;
@@ -179,6 +295,7 @@ Task<void> run(Reactor& r, Config cfg, int& exit_code) {
   o.url = cfg.url;
   o.connections = 1;
   o.query_timeout = std::chrono::minutes(1);
+  cfg.reactor = &r;
   PgPool pg(r, o);
   Status s = co_await pg.start();
   if (!s) {
@@ -186,6 +303,8 @@ Task<void> run(Reactor& r, Config cfg, int& exit_code) {
     exit_code = 1;
   } else {
     std::vector<Shape> all = shapes();
+    std::printf("# %s\n", cfg.http_port ? "GET /v1/files over HTTP (keep-alive, one request in flight)"
+                                          : "service::list_files (SQL + decoding, no HTTP)");
     std::printf("%-52s %6s %9s %9s %9s %8s\n", "shape (page of 100)", "pages", "p50 ms", "p99 ms", "max ms", "rows/pg");
     for (const auto& shape : all) {
       if (!cfg.only.empty() && shape.name.find(cfg.only) == std::string::npos) continue;
@@ -225,6 +344,8 @@ int main(int argc, char** argv) {
     else if (a == "--max-seconds") cfg.max_seconds = std::atof(next().c_str());
     else if (a == "--explain") cfg.explain = true;
     else if (a == "--only") cfg.only = next();
+    else if (a == "--http") cfg.http_port = static_cast<uint16_t>(std::atoi(next().c_str()));
+    else if (a == "--token") cfg.token = next();
     else {
       std::fprintf(stderr, "usage: file_listing_bench --url URL [--iterations N] [--max-seconds S] [--explain] [--only S]\n");
       return 2;
