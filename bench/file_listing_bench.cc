@@ -22,6 +22,10 @@
 #include "core/task.h"
 #include "db/pg_pool.h"
 #include "storage/service/files/file_listing.h"
+#include "storage/service/files/file_stats.h"
+#include "storage/service/files/folder_listing.h"
+#include "storage/service/files/folder_queries.h"
+#include "storage/service/files/stats_queries.h"
 #include "tests/support/raw_http_client.h"
 
 namespace {
@@ -275,6 +279,70 @@ Task<void> measure(PgPool& pg, const Shape& shape, const Config& cfg, Figures& o
   }
 }
 
+// GET /v1/folders and GET /v1/stats: aggregates over a subtree, so their cost grows with it.
+Task<void> measure_aggregates(PgPool& pg, const Config& cfg) {
+  Principal who;
+  who.user_id = kOwner;
+  struct Agg {
+    const char* name;
+    std::string path;  // empty: stats
+  };
+  std::vector<Agg> aggs;
+  aggs.push_back({"folders path=/d3/s07 (leaf, 1,000 files)", "/d3/s07"});
+  aggs.push_back({"folders path=/d3 (100 sub-folders, 100,000 files)", "/d3"});
+  aggs.push_back({"folders path=/ (10 sub-folders, 1,000,000 files)", "/"});
+  aggs.push_back({"stats (1,000,000 files)", ""});
+  for (const auto& a : aggs) {
+    if (!cfg.only.empty() && std::string(a.name).find(cfg.only) == std::string::npos) continue;
+    std::vector<double> ms;
+    auto started = Clock::now();
+    for (int i = 0; i < cfg.iterations + 1; ++i) {
+      if (std::chrono::duration<double>(Clock::now() - started).count() > cfg.max_seconds) break;
+      auto t0 = Clock::now();
+      bool ok = true;
+      if (a.path.empty()) {
+        auto st = co_await service::user_file_stats(pg, kOwner);
+        ok = st.ok();
+      } else {
+        std::optional<std::string> no_cursor;
+        auto f = co_await service::list_folders(pg, who, a.path, 100, no_cursor);
+        ok = f.ok();
+      }
+      if (!ok) {
+        std::printf("%-52s error\n", a.name);
+        break;
+      }
+      if (i > 0) ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());  // 0 warms
+    }
+    std::printf("%-52s %6zu %9.2f %9.2f %9.2f\n", a.name, ms.size(), percentile(ms, 0.5), percentile(ms, 0.99),
+                percentile(ms, 1.0));
+    std::fflush(stdout);
+  }
+}
+
+Task<void> explain_aggregates(PgPool& pg) {
+  std::vector<std::string> statements;
+  statements.push_back(std::string("EXPLAIN (ANALYZE, BUFFERS) ") + folder_sql::kSubfolders.sql);
+  statements.push_back(std::string("EXPLAIN (ANALYZE, BUFFERS) ") + stats_sql::kUserStats.sql);
+  for (size_t i = 0; i < statements.size(); ++i) {
+    PgParams params;
+    if (i == 0) {
+      params = PgParams(kOwner, "/d3/", "/d30", "", 101);
+      std::printf("\n-- folders path=/d3\n");
+    } else {
+      params = PgParams(kOwner);
+      std::printf("\n-- stats\n");
+    }
+    std::string sql = statements[i];
+    auto r = co_await pg.execute_params(std::move(sql), std::move(params), deadline_after(std::chrono::minutes(1)));
+    if (!r.ok()) {
+      std::printf("explain failed: %s\n", r.error().message.c_str());
+      continue;
+    }
+    for (int row = 0; row < r->rows(); ++row) std::printf("%s\n", std::string(r->text(row, 0)).c_str());
+  }
+}
+
 Task<void> explain(PgPool& pg, const Shape& shape) {
   std::minstd_rand rng(12345);
   FileListing l = shape.make(rng);
@@ -324,9 +392,12 @@ Task<void> run(Reactor& r, Config cfg, int& exit_code) {
                   f.ms.empty() ? 0.0 : static_cast<double>(f.rows) / static_cast<double>(f.ms.size()));
       std::fflush(stdout);
     }
-    if (cfg.explain)
+    if (cfg.http_port == 0) co_await measure_aggregates(pg, cfg);
+    if (cfg.explain) {
       for (const auto& shape : all)
         if (cfg.only.empty() || shape.name.find(cfg.only) != std::string::npos) co_await explain(pg, shape);
+      if (cfg.only.empty()) co_await explain_aggregates(pg);
+    }
   }
   co_await pg.close();
   r.stop();
