@@ -137,12 +137,13 @@ Result<ListingSql> listing_sql(const std::string& owner, const FileListing& l) {
   // Keyset: rows strictly after the cursor's (key, id) in the listing's order. One row
   // comparison, so a btree on (..., key, id) in either direction bounds the scan.
   const char* dir = l.sort.descending ? " DESC" : " ASC";
+  const char* ordered = f.path && !f.recursive ? key.in_folder : key.column;
   if (after) {
-    b.add(std::string(" AND (") + key.column + ", f.id) " + (l.sort.descending ? "<" : ">") + " (");
+    b.add(std::string(" AND (") + ordered + ", f.id) " + (l.sort.descending ? "<" : ">") + " (");
     b.add(key.from_cursor, after->value);
     b.add(", ${}::uuid)", after->id);
   }
-  b.add(std::string(" ORDER BY ") + key.column + dir + ", f.id" + dir + " LIMIT ${}", l.limit + 1);
+  b.add(std::string(" ORDER BY ") + ordered + dir + ", f.id" + dir + " LIMIT ${}", l.limit + 1);
   return std::move(b).finish();
 }
 
