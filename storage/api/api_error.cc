@@ -89,6 +89,7 @@ constexpr ReasonStatus kReasonStatus[] = {
     {"upload_expired", 409},
     {"not_available", 409},
     {"invalid_expiry", 400},
+    {"invalid_cursor", 400},
 };
 
 ApiError from_reason(const Error& e) {

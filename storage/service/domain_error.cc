@@ -18,6 +18,7 @@ Errc kind_of(Reason r) {
     case Reason::declared_size_exceeded:
     case Reason::invalid_part:
     case Reason::invalid_expiry: return Errc::invalid_argument;
+    case Reason::invalid_cursor: return Errc::invalid_argument;
     case Reason::not_found: return Errc::not_found;
     case Reason::forbidden:
     case Reason::insufficient_scope:
@@ -100,6 +101,7 @@ std::string_view reason_name(Reason r) {
     case Reason::upload_expired: return "upload_expired";
     case Reason::not_available: return "not_available";
     case Reason::invalid_expiry: return "invalid_expiry";
+    case Reason::invalid_cursor: return "invalid_cursor";
   }
   return "internal";
 }

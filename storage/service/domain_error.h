@@ -57,6 +57,7 @@ enum class Reason {
   // Reading files.
   not_available,             // the file's bytes are still being uploaded
   invalid_expiry,            // a signed URL's lifetime outside the configured bounds
+  invalid_cursor,            // a listing cursor that is malformed or made for another sort
 };
 
 std::string_view reason_name(Reason r);
