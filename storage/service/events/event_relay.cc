@@ -401,6 +401,7 @@ void EventRelay::run() {
       continue;
     }
     if (!nats_ && !connect_nats()) {
+      ++stats_.nats_outages;
       if (!fail()) break;
       continue;
     }
@@ -410,6 +411,7 @@ void EventRelay::run() {
       break;
     }
     if (t == Turn::nats_trouble) {
+      ++stats_.nats_outages;
       drop_nats();
       if (!fail()) break;
       continue;

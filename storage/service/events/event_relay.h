@@ -64,6 +64,7 @@ struct EventRelayStats {
   std::atomic<uint64_t> published{0};      // acknowledged by JetStream (duplicates included)
   std::atomic<uint64_t> duplicates{0};     // acknowledged as a duplicate: a redelivery JetStream dropped
   std::atomic<uint64_t> failures{0};       // publishes not acknowledged (NATS down, timeout): retried
+  std::atomic<uint64_t> nats_outages{0};   // turns that found NATS unreachable or lost it
   std::atomic<uint64_t> refused{0};        // publishes NATS refused: counted against the row
   std::atomic<uint64_t> dead_lettered{0};  // rows dead-lettered by this process
   std::atomic<uint64_t> pruned{0};         // rows deleted after their retention
