@@ -90,6 +90,20 @@ struct EventRelay::Nats {
   }
 };
 
+EventRelayOptions event_relay_options(const ServiceConfig& c) {
+  EventRelayOptions o;
+  o.pg_url = c.pg_url;
+  o.nats_url = c.nats_url;
+  o.subject_prefix = c.events_prefix;
+  o.stream = c.events_stream;
+  o.source = c.events_source;
+  o.duplicate_window = c.events_duplicate_window;
+  o.stream_max_age = c.events_stream_max_age;
+  o.retention = c.events_retention;
+  o.unpublished_retention = c.events_unpublished_retention;
+  return o;
+}
+
 EventRelay::EventRelay(EventRelayOptions options) : options_(std::move(options)) {
   if (options_.source.empty()) options_.source = default_source();
   options_.batch = std::max(1, options_.batch);
@@ -337,6 +351,7 @@ void EventRelay::prune() {
     }
   };
   run(relay_sql::kPrunePublished, options_.retention);
+  if (options_.unpublished_retention <= Duration::zero()) return;  // configured: keep them
   if (publishing())
     run(relay_sql::kPruneDead, options_.unpublished_retention);
   else

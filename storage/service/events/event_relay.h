@@ -29,6 +29,7 @@
 
 #include "core/clock.h"
 #include "db/pg_blocking_connection.h"
+#include "storage/service/service_config.h"
 
 namespace sluice {
 
@@ -56,6 +57,9 @@ struct EventRelayOptions {
   Duration stats_interval = std::chrono::seconds(2);       // queue depth for /metrics
   Duration max_backoff = std::chrono::seconds(5);
 };
+
+// The relay `sluice serve` and `sluice relay` run for this configuration.
+EventRelayOptions event_relay_options(const ServiceConfig& c);
 
 // Read from any thread (/metrics); written by the relay thread and nats.c's ack thread.
 struct EventRelayStats {
