@@ -6,6 +6,10 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <map>
 #include <set>
 
@@ -325,6 +329,54 @@ TEST_F(RelayTest, WithoutNatsTheOutboxIsPrunedAfterItsRetention) {
   relay.stop();
   EXPECT_EQ(scalar("SELECT count(*) FROM sluice.events"), 4);
   EXPECT_EQ(scalar("SELECT count(*) FROM sluice.events WHERE aggregate_id = 'young' AND published_at IS NULL"), 4);
+}
+
+// Two `sluice relay` processes; the active one is kill -9'd in the middle of a backlog. The
+// standby takes the lock once PostgreSQL notices the dead session, republishes what the dead one
+// had published but not marked, and JetStream drops those copies by Nats-Msg-Id.
+TEST_F(RelayTest, SluiceRelayProcessKilledMidBacklogIsReplaced) {
+  NatsTestServer nats;
+  ASSERT_TRUE(nats.start());
+  std::vector<std::string> env{"SLUICE_PG_URL=" + db_->url(), "SLUICE_NATS_URL=" + nats.url(),
+                               "SLUICE_EVENTS_STREAM=KILL", "SLUICE_EVENTS_PREFIX=t.KILL", "SLUICE_LOG_LEVEL=warn"};
+  auto spawn_relay = [&env]() -> pid_t {
+    std::vector<std::string> argv{SLUICE_BINARY, "relay"};
+    std::vector<char*> args, envp;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    std::vector<std::string> all;
+    for (char** e = environ; *e; ++e) all.emplace_back(*e);
+    for (const auto& x : env) all.push_back(x);
+    for (auto& x : all) envp.push_back(x.data());
+    envp.push_back(nullptr);
+    pid_t pid = -1;
+    EXPECT_EQ(posix_spawn(&pid, SLUICE_BINARY, nullptr, nullptr, args.data(), envp.data()), 0);
+    return pid;
+  };
+  auto published = [&] { return scalar("SELECT count(*) FROM sluice.events WHERE published_at IS NOT NULL"); };
+  std::vector<int64_t> ids = insert_events("file.uploaded", "warm", 10);
+  pid_t first = spawn_relay();
+  ASSERT_TRUE(wait_until([&] { return published() == 10; }));  // the first one leads
+  pid_t second = spawn_relay();
+  for (int i = 0; i < 20; ++i) {
+    auto more = insert_events("file.uploaded", "k" + std::to_string(i % 5), 1000);
+    ids.insert(ids.end(), more.begin(), more.end());
+  }
+  ASSERT_TRUE(wait_until([&] { return published() > 2000; }));
+  ::kill(first, SIGKILL);
+  ::waitpid(first, nullptr, 0);
+  int64_t at_kill = published();
+  ASSERT_TRUE(wait_drained(60s));
+  ::kill(second, SIGTERM);
+  ::waitpid(second, nullptr, 0);
+  auto events = read_stream(nats.url(), "KILL");
+  auto n = count_by_id(events);
+  EXPECT_EQ(events.size(), ids.size());
+  for (int64_t id : ids) EXPECT_EQ(n[id], 1) << "id " << id;
+  std::printf("[ info ] relay process kill -9'd with %ld of %zu rows marked; the standby delivered the rest; the "
+              "stream holds %zu messages, %zu distinct\n",
+              static_cast<long>(at_kill), ids.size(), events.size(), n.size());
+  EXPECT_LT(at_kill, static_cast<int64_t>(ids.size()));
 }
 
 TEST_F(RelayTest, OnlyOneRelayPublishesAtATime) {
