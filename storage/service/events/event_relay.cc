@@ -47,12 +47,10 @@ bool refused_locally(natsStatus s) {
 
 }  // namespace
 
-// The NATS side of one leadership: connection, JetStream context, and the acks of the turn in
-// flight (written by nats.c's ack thread, read by the relay thread).
-struct EventRelay::Nats {
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-
+// The acks of the turn in flight: written by nats.c's ack thread, read by the relay thread.
+// Owned by the relay, not by one connection, so an ack callback still running while a broken
+// connection is torn down never touches freed memory.
+struct EventRelay::Acks {
   std::mutex mu;
   std::condition_variable cv;
   std::unordered_set<int64_t> waiting;  // published in this turn, no answer yet
@@ -61,14 +59,8 @@ struct EventRelay::Nats {
   uint64_t transient = 0;
   uint64_t duplicates = 0;
 
-  ~Nats() {
-    // The JetStream context first: it waits for nothing, but must not outlive its connection.
-    if (js) jsCtx_Destroy(js);
-    if (nc) natsConnection_Destroy(nc);
-  }
-
   static void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
-    auto* self = static_cast<Nats*>(closure);
+    auto* self = static_cast<Acks*>(closure);
     const char* idv = nullptr;
     int64_t id = 0;
     if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &idv) == NATS_OK && idv) id = std::strtoll(idv, nullptr, 10);
@@ -90,6 +82,16 @@ struct EventRelay::Nats {
   }
 };
 
+// The NATS side of one leadership: connection and JetStream context.
+struct EventRelay::Nats {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  ~Nats() {
+    if (js) jsCtx_Destroy(js);
+    if (nc) natsConnection_Destroy(nc);
+  }
+};
+
 EventRelayOptions event_relay_options(const ServiceConfig& c) {
   EventRelayOptions o;
   o.pg_url = c.pg_url;
@@ -104,7 +106,7 @@ EventRelayOptions event_relay_options(const ServiceConfig& c) {
   return o;
 }
 
-EventRelay::EventRelay(EventRelayOptions options) : options_(std::move(options)) {
+EventRelay::EventRelay(EventRelayOptions options) : options_(std::move(options)), acks_(std::make_unique<Acks>()) {
   if (options_.source.empty()) options_.source = default_source();
   options_.batch = std::max(1, options_.batch);
   options_.max_pending = std::max(1, options_.max_pending);
@@ -156,8 +158,8 @@ bool EventRelay::connect_nats() {
     jsOptions_Init(&jo);
     jo.Wait = 5000;
     jo.PublishAsync.MaxPending = options_.max_pending;
-    jo.PublishAsync.AckHandler = &Nats::on_ack;
-    jo.PublishAsync.AckHandlerClosure = n.get();
+    jo.PublishAsync.AckHandler = &Acks::on_ack;
+    jo.PublishAsync.AckHandlerClosure = acks_.get();
     jo.PublishAsync.StallWait = ms(options_.ack_wait);
     s = natsConnection_JetStream(&n->js, n->nc, &jo);
   }
@@ -224,7 +226,8 @@ EventRelay::Turn EventRelay::relay_batch() {
     cursor_ = 0;
     return Turn::drained;
   }
-  Nats& nt = *nats_;
+  Nats& nats = *nats_;
+  Acks& nt = *acks_;
   {
     std::lock_guard lock(nt.mu);
     nt.waiting.clear();
@@ -258,7 +261,7 @@ EventRelay::Turn EventRelay::relay_batch() {
         std::lock_guard lock(nt.mu);
         nt.waiting.insert(e.id);
       }
-      s = js_PublishMsgAsync(nt.js, &m, &po);  // blocks while max_pending acks are outstanding
+      s = js_PublishMsgAsync(nats.js, &m, &po);  // blocks while max_pending acks are outstanding
       if (s != NATS_OK) {
         std::lock_guard lock(nt.mu);
         nt.waiting.erase(e.id);

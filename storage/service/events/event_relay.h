@@ -99,6 +99,7 @@ class EventRelay {
 
  private:
   struct Nats;
+  struct Acks;
   enum class Turn { drained, more, nats_trouble, pg_trouble, crashed };
 
   void run();
@@ -113,6 +114,7 @@ class EventRelay {
   EventRelayOptions options_;
   EventRelayStats stats_;
   PgBlockingConnection pg_;
+  std::unique_ptr<Acks> acks_;  // before nats_: outlives every connection
   std::unique_ptr<Nats> nats_;
   int64_t cursor_ = 0;
   std::thread thread_;
