@@ -7,7 +7,7 @@
 //            transaction at a fixed rate (the relay polls every 50 ms when caught up)
 // Needs a migrated database it may fill and empty (bench/events_relay.sh makes one) and a
 // nats-server -js. Usage:
-//   events_relay_bench --pg-url URL --nats-url URL [--rows N] [--window W] [--lag-rate R] [--lag-seconds S]
+//   events_relay_bench --pg-url URL --nats-url URL [--rows N] [--window W] [--batch B] [--lag-rate R] [--lag-seconds S]
 #include <nats/nats.h>
 
 #include <algorithm>
@@ -34,6 +34,7 @@ struct Args {
   std::string pg_url, nats_url;
   int64_t rows = 1000000;
   int window = 256;
+  int batch = 1000;
   int lag_rate = 1000;
   int lag_seconds = 10;
 };
@@ -138,6 +139,7 @@ EventRelayOptions relay_options(const Args& a, const std::string& stream, int wi
   o.subject_prefix = "bench." + stream;
   o.source = "/sluice/bench";
   o.max_pending = window;
+  o.batch = a.batch;
   o.stats_interval = 3600s;  // no count(*) during the measurement
   o.prune_interval = 3600s;
   o.retention = 24h;
@@ -245,6 +247,7 @@ int main(int argc, char** argv) {
     else if (k == "--nats-url") a.nats_url = v;
     else if (k == "--rows") a.rows = std::atoll(v.c_str());
     else if (k == "--window") a.window = std::atoi(v.c_str());
+    else if (k == "--batch") a.batch = std::atoi(v.c_str());
     else if (k == "--lag-rate") a.lag_rate = std::atoi(v.c_str());
     else if (k == "--lag-seconds") a.lag_seconds = std::atoi(v.c_str());
     else must(false, "unknown flag");
@@ -259,7 +262,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   auto t0 = BenchClock::now();
   double relay = relay_rate(a, pg, a.rows, a.window, "BENCH_RELAY");
-  std::printf("relay, window %d, backlog %lld:       %10.0f events/s (%.0f%% of raw; fill+drain %.1f s)\n", a.window,
+  std::printf("relay, window %d, batch %d, backlog %lld: %10.0f events/s (%.0f%% of raw; fill+drain %.1f s)\n", a.window, a.batch,
               static_cast<long long>(a.rows), relay, 100.0 * relay / raw, secs_since(t0));
   std::fflush(stdout);
   int64_t small = std::max<int64_t>(1000, a.rows / 50);
