@@ -383,10 +383,13 @@ sluice_start_moto() {
 
 # sluice_start_nats <port> <absolute store dir> <log>: nats-server with JetStream on loopback.
 sluice_start_nats() {
-  local port=$1 dir=$2 log=$3 pid
+  local port=$1 dir=$2 log=$3 pid bin
+  # Debian installs it in /usr/sbin, which is not on every user's PATH.
+  bin=$(command -v nats-server || echo /usr/sbin/nats-server)
+  [[ -x $bin ]] || sluice_die "nats-server not found (install the Debian package nats-server)"
   mkdir -p "$dir"
   sluice_log "starting NATS (JetStream) on 127.0.0.1:$port"
-  (exec setsid nats-server -js -a 127.0.0.1 -p "$port" -sd "$dir" >>"$log" 2>&1) &
+  (exec setsid "$bin" -js -a 127.0.0.1 -p "$port" -sd "$dir" >>"$log" 2>&1) &
   pid=$!
   sluice_register nats "$pid"
   sluice_wait_for NATS 30 "$log" "$pid" sluice_port_in_use "$port"

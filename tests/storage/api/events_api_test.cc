@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "core/cancellable_op.h"
@@ -94,6 +96,57 @@ TEST(EventsApi, UploadsArriveInJetStreamAndAreCounted) {
     EXPECT_TRUE(name.starts_with("e")) << name;
   }
   EXPECT_EQ(subjects, file_ids);
+}
+
+// 3,000 uploads; NATS is kill -9'd after the first 1,000 and restarted after the second: every
+// upload succeeds, their latency does not follow NATS, and every event is in the stream once.
+TEST(EventsApi, NatsKilledAndRestartedDuringUploads) {
+  NatsTestServer nats;
+  ASSERT_TRUE(nats.start());
+  HarnessOptions o;
+  o.tweak = [&nats](ServiceConfig& c) {
+    c.nats_url = nats.url();
+    c.events_stream = "UPCHAOS";
+  };
+  std::set<std::string> file_ids;
+  std::vector<double> p50(3);
+  with_service(
+      [&](ServiceEnv& env) -> Task<void> {
+        int failed = 0;
+        for (int phase = 0; phase < 3; ++phase) {
+          if (phase == 1) nats.kill9();
+          if (phase == 2) {
+            EXPECT_TRUE(nats.start());
+          }
+          std::vector<double> ms;
+          for (int i = 0; i < 1000; ++i) {
+            std::string name = "c" + std::to_string(phase) + "-" + std::to_string(i) + ".bin";
+            std::string body(512, static_cast<char>('a' + i % 26));
+            // 50 files per user: the free tier allows 100.
+            std::string token = token_for(env.user("chaos" + std::to_string(phase * 20 + i / 50)));
+            auto t0 = Clock::now();
+            RawResponse up = co_await env.upload(token, name, body);
+            ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+            if (up.status != 201) ++failed;
+            file_ids.insert(json_field(up.body, "id"));
+          }
+          std::sort(ms.begin(), ms.end());
+          p50[phase] = ms[ms.size() / 2];
+        }
+        EXPECT_EQ(failed, 0);
+        EXPECT_EQ(co_await wait_published(env), 0);
+      },
+      o);
+  auto events = testing::read_stream(nats.url(), "UPCHAOS");
+  std::map<std::string, int> per_id;
+  for (const auto& e : events) ++per_id[e.msg_id];
+  EXPECT_EQ(events.size(), 3000u);
+  EXPECT_EQ(per_id.size(), 3000u);
+  EXPECT_EQ(file_ids.size(), 3000u);
+  // Within noise: the uploads never wait for NATS (a loose bound; the figures are printed).
+  EXPECT_LT(p50[1], 3 * p50[0] + 2.0);
+  std::printf("[ info ] upload p50: NATS up %.2f ms, NATS down %.2f ms, NATS back %.2f ms; %zu events, %zu distinct\n",
+              p50[0], p50[1], p50[2], events.size(), per_id.size());
 }
 
 TEST(EventsApi, NatsDownNeitherFailsUploadsNorReadiness) {

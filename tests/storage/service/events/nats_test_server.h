@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -71,6 +72,8 @@ class NatsTestServer {
     posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     int rc = posix_spawnp(&pid_, "nats-server", &fa, nullptr, args.data(), environ);
+    if (rc == ENOENT)  // Debian installs it in /usr/sbin, not on every user's PATH
+      rc = posix_spawn(&pid_, "/usr/sbin/nats-server", &fa, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
       ADD_FAILURE() << "could not start nats-server (is the Debian package nats-server installed?)";
