@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -216,6 +217,7 @@ void EventRelay::drop_nats() {
 
 EventRelay::Turn EventRelay::relay_batch() {
   if (natsConnection_IsClosed(nats_->nc)) return Turn::nats_trouble;
+  if (cursor_ == 0) held_.clear();  // a new scan: refused rows are tried again
   auto rows = pg_.exec(relay_sql::kFetch, {std::to_string(cursor_), std::to_string(options_.batch)});
   if (!rows.ok()) {
     log_event(LogLevel::warn, "event_relay_read_failed", {{"error", rows.error().message}});
@@ -247,6 +249,9 @@ EventRelay::Turn EventRelay::relay_batch() {
     e.payload = std::string(rows->text(i, 3));
     e.time = std::string(rows->text(i, 4));
     last_id = e.id;
+    // A file with a refused event waits (in this scan) until that event is published or dead:
+    // its later events must not overtake it.
+    if (!held_.empty() && held_.contains(e.aggregate_id)) continue;
     std::string subject = event_subject(options_.subject_prefix, e.kind);
     std::string body = cloud_event_json(e, options_.source);
     std::string id = std::to_string(e.id);
@@ -271,6 +276,7 @@ EventRelay::Turn EventRelay::relay_batch() {
     if (s == NATS_OK) continue;
     if (refused_locally(s)) {
       refused_now.push_back(e.id);
+      held_.insert(e.aggregate_id);
       log_event(LogLevel::warn, "event_refused",
                 {{"id", e.id}, {"kind", e.kind}, {"bytes", body.size()}, {"error", natsStatus_GetText(s)}});
       continue;
@@ -286,7 +292,11 @@ EventRelay::Turn EventRelay::relay_batch() {
     std::unique_lock lock(nt.mu);
     nt.cv.wait_for(lock, options_.ack_wait + std::chrono::seconds(1), [&nt] { return nt.waiting.empty(); });
     stored = std::move(nt.stored);
-    refused.insert(refused.end(), nt.refused.begin(), nt.refused.end());
+    for (int64_t id : nt.refused) {  // refused by the server: hold its file for the rest of the scan
+      refused.push_back(id);
+      for (int i = 0; i < n; ++i)
+        if (int_or(rows->int64(i, 0), 0) == id) held_.insert(std::string(rows->text(i, 2)));
+    }
     transient = nt.transient;
     unanswered = nt.waiting.size();
     nt.waiting.clear();

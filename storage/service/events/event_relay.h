@@ -26,6 +26,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 
 #include "core/clock.h"
 #include "db/pg_blocking_connection.h"
@@ -117,6 +118,7 @@ class EventRelay {
   std::unique_ptr<Acks> acks_;  // before nats_: outlives every connection
   std::unique_ptr<Nats> nats_;
   int64_t cursor_ = 0;
+  std::unordered_set<std::string> held_;  // files with a refused event, this scan
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

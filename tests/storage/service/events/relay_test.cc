@@ -314,6 +314,7 @@ TEST_F(RelayTest, PoisonRowIsDeadLetteredAndTheRestFlows) {
       "VALUES ('file.updated', 'p', jsonb_build_object('blob', repeat('x', 100000))) RETURNING id");
   ASSERT_TRUE(big.ok());
   int64_t poison = *big->int64(0, 0);
+  auto sibling = insert_events("file.updated", "p", 1);  // the poison's file: waits for it
   auto after = insert_events("file.uploaded", "q", 10);
   EventRelayOptions o = relay_options(nats.url(), "POISON");
   o.max_attempts = 3;
@@ -327,9 +328,13 @@ TEST_F(RelayTest, PoisonRowIsDeadLetteredAndTheRestFlows) {
   EXPECT_EQ(relay.stats().dead_lettered.load(), 1u);
   EXPECT_EQ(relay.stats().refused.load(), 3u);
   auto events = read_stream(nats.url(), "POISON");
-  EXPECT_EQ(events.size(), 20u);
+  EXPECT_EQ(events.size(), 21u);
   auto n = count_by_id(events);
   EXPECT_EQ(n.count(poison), 0u);
+  EXPECT_EQ(n[sibling[0]], 1);
+  // The poison's later sibling was held until the poison died, so it is the stream's last message.
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().msg_id, std::to_string(sibling[0]));
 }
 
 TEST_F(RelayTest, WithoutNatsTheOutboxIsPrunedAfterItsRetention) {
