@@ -144,7 +144,7 @@ TEST(EventsApi, NatsKilledAndRestartedDuringUploads) {
   EXPECT_EQ(per_id.size(), 3000u);
   EXPECT_EQ(file_ids.size(), 3000u);
   // Within noise: the uploads never wait for NATS (a loose bound; the figures are printed).
-  EXPECT_LT(p50[1], 3 * p50[0] + 2.0);
+  EXPECT_LT(p50[1], 4 * p50[0] + 5.0);
   std::printf("[ info ] upload p50: NATS up %.2f ms, NATS down %.2f ms, NATS back %.2f ms; %zu events, %zu distinct\n",
               p50[0], p50[1], p50[2], events.size(), per_id.size());
 }
