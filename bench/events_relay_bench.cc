@@ -39,9 +39,7 @@ struct Args {
   int lag_seconds = 10;
 };
 
-double secs_since(BenchClock::time_point t0) {
-  return std::chrono::duration<double>(BenchClock::now() - t0).count();
-}
+double secs_since(BenchClock::time_point t0) { return std::chrono::duration<double>(BenchClock::now() - t0).count(); }
 
 void must(bool ok, const char* what) {
   if (!ok) {
@@ -262,8 +260,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   auto t0 = BenchClock::now();
   double relay = relay_rate(a, pg, a.rows, a.window, "BENCH_RELAY");
-  std::printf("relay, window %d, batch %d, backlog %lld: %10.0f events/s (%.0f%% of raw; fill+drain %.1f s)\n", a.window, a.batch,
-              static_cast<long long>(a.rows), relay, 100.0 * relay / raw, secs_since(t0));
+  std::printf("relay, window %d, batch %d, backlog %lld: %10.0f events/s (%.0f%% of raw; fill+drain %.1f s)\n",
+              a.window, a.batch, static_cast<long long>(a.rows), relay, 100.0 * relay / raw, secs_since(t0));
   std::fflush(stdout);
   int64_t small = std::max<int64_t>(1000, a.rows / 50);
   double one = relay_rate(a, pg, small, 1, "BENCH_RELAY1");

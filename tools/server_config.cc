@@ -166,7 +166,8 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_duration(c.service.trash_retention, v); }},
       {"public-max-age", "SLUICE_PUBLIC_MAX_AGE", "Cache-Control max-age of public files (default 5m)",
        [](ServerConfig& c, std::string_view v) { return set_duration(c.service.public_max_age, v); }},
-      {"nats-url", "SLUICE_NATS_URL", "NATS server(s) the event relay publishes to (nats://host:4222[,...]; empty: no publishing)",
+      {"nats-url", "SLUICE_NATS_URL",
+       "NATS server(s) the event relay publishes to (nats://host:4222[,...]; empty: no publishing)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.nats_url, v); }},
       {"events-prefix", "SLUICE_EVENTS_PREFIX", "subject prefix of events: <prefix>.<type> (default sluice.events)",
        [](ServerConfig& c, std::string_view v) -> Status {

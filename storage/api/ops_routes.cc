@@ -43,8 +43,8 @@ Task<void> ready(HttpExchange& ex, ServiceContexts* all) {
   // Reported, never gating: NATS down delays events, it does not stop uploads. Only the
   // instance whose relay holds the lock talks to NATS; the others are on standby.
   const EventRelay* ev = ctx.events;
-  cw.key("nats").string(!ev || !ev->publishing()       ? "not_configured"
-                        : !ev->stats().leader.load()    ? "standby"
+  cw.key("nats").string(!ev || !ev->publishing()            ? "not_configured"
+                        : !ev->stats().leader.load()        ? "standby"
                         : ev->stats().nats_connected.load() ? "up"
                                                             : "down");
   cw.end_object();

@@ -198,13 +198,18 @@ bool EventRelay::connect_nats() {
   }
   if (si) jsStreamInfo_Destroy(si);
   if (s != NATS_OK) {
-    log_event(LogLevel::warn, "event_relay_stream_failed",
-              {{"stream", options_.stream}, {"error", natsStatus_GetText(s)}, {"jsErrCode", static_cast<int64_t>(jerr)}});
+    log_event(
+        LogLevel::warn, "event_relay_stream_failed",
+        {{"stream", options_.stream}, {"error", natsStatus_GetText(s)}, {"jsErrCode", static_cast<int64_t>(jerr)}});
     return false;
   }
-  log_event(LogLevel::info, "event_relay_nats_connected",
-            {{"url", options_.nats_url}, {"stream", options_.stream}, {"stream_action", action},
-             {"duplicate_window_s", static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(options_.duplicate_window).count())}});
+  log_event(
+      LogLevel::info, "event_relay_nats_connected",
+      {{"url", options_.nats_url},
+       {"stream", options_.stream},
+       {"stream_action", action},
+       {"duplicate_window_s",
+        static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(options_.duplicate_window).count())}});
   nats_ = std::move(n);
   stats_.nats_connected = true;
   return true;
@@ -365,10 +370,8 @@ void EventRelay::prune() {
   };
   run(relay_sql::kPrunePublished, options_.retention);
   if (options_.unpublished_retention <= Duration::zero()) return;  // configured: keep them
-  if (publishing())
-    run(relay_sql::kPruneDead, options_.unpublished_retention);
-  else
-    run(relay_sql::kPruneUnpublished, options_.unpublished_retention);
+  if (publishing()) run(relay_sql::kPruneDead, options_.unpublished_retention);
+  else run(relay_sql::kPruneUnpublished, options_.unpublished_retention);
 }
 
 void EventRelay::refresh_stats() {
@@ -381,7 +384,9 @@ void EventRelay::refresh_stats() {
 
 void EventRelay::run() {
   log_event(LogLevel::info, "event_relay_started",
-            {{"publishing", publishing()}, {"stream", options_.stream}, {"prefix", options_.subject_prefix},
+            {{"publishing", publishing()},
+             {"stream", options_.stream},
+             {"prefix", options_.subject_prefix},
              {"source", options_.source}});
   Duration backoff = std::chrono::milliseconds(100);
   auto fail = [&] {

@@ -48,14 +48,14 @@ struct EventRelayOptions {
   // Without NATS every row is deleted after this; with NATS only dead letters are (queued rows
   // wait for NATS however long it takes).
   Duration unpublished_retention = std::chrono::hours(24 * 7);
-  int batch = 1000;        // rows per turn
-  int max_pending = 256;   // unacknowledged publishes in flight
-  int max_attempts = 5;    // refusals before a row is dead-lettered
+  int batch = 1000;                                        // rows per turn
+  int max_pending = 256;                                   // unacknowledged publishes in flight
+  int max_attempts = 5;                                    // refusals before a row is dead-lettered
   Duration poll_interval = std::chrono::milliseconds(50);  // caught up: next read after this
   Duration ack_wait = std::chrono::seconds(5);             // per publish
   Duration lock_retry = std::chrono::seconds(2);           // standby: how often to try the lock
   Duration prune_interval = std::chrono::seconds(60);
-  Duration stats_interval = std::chrono::seconds(2);       // queue depth for /metrics
+  Duration stats_interval = std::chrono::seconds(2);  // queue depth for /metrics
   Duration max_backoff = std::chrono::seconds(5);
 };
 

@@ -3,9 +3,9 @@
 // JetStream stream holds (every message once, in stream order).
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <nats/nats.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -43,8 +43,8 @@ inline int free_loopback_port() {
 class NatsTestServer {
  public:
   explicit NatsTestServer(int max_payload = 1024 * 1024) : port_(free_loopback_port()) {
-    dir_ = std::filesystem::temp_directory_path() / ("sluice-nats-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(port_));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sluice-nats-" + std::to_string(::getpid()) + "-" + std::to_string(port_));
     std::filesystem::create_directories(dir_);
     std::ofstream conf(dir_ + "/nats.conf");
     conf << "listen: 127.0.0.1:" << port_ << "\nmax_payload: " << max_payload << "\njetstream {\n  store_dir: \""

@@ -4,9 +4,8 @@
 // between publish and mark is replaced and its republished copies are dropped by Nats-Msg-Id, a
 // poison row is dead-lettered, and without NATS the outbox is pruned.
 #include <gtest/gtest.h>
-#include <simdjson.h>
-
 #include <signal.h>
+#include <simdjson.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -31,7 +30,8 @@ using testing::StoredEvent;
 class RelayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(testing::service_env("SLUICE_TEST_PG_URL").empty()) << "SLUICE_TEST_PG_URL is not set (run tools/test)";
+    ASSERT_FALSE(testing::service_env("SLUICE_TEST_PG_URL").empty())
+        << "SLUICE_TEST_PG_URL is not set (run tools/test)";
     db_ = std::make_unique<testing::ScopedTestDatabase>("events");
     ASSERT_TRUE(db_->create());
     std::string url = db_->url();
@@ -75,11 +75,13 @@ class RelayTest : public ::testing::Test {
   // Inserts `n` events of `kind` for `aggregate` in one transaction; their ids.
   std::vector<int64_t> insert_events(const std::string& kind, const std::string& aggregate, int n,
                                      PgBlockingConnection* on = nullptr) {
-    auto r = (on ? on : &pg_)->exec(
-        "INSERT INTO sluice.events (kind, aggregate_id, payload) "
-        "SELECT $1, $2, jsonb_build_object('owner', 'u1', 'size', g, 'name', 'f' || g || '.txt', 'path', '/') "
-        "FROM generate_series(1, $3::int) g RETURNING id",
-        {kind, aggregate, std::to_string(n)});
+    auto r =
+        (on ? on : &pg_)
+            ->exec(
+                "INSERT INTO sluice.events (kind, aggregate_id, payload) "
+                "SELECT $1, $2, jsonb_build_object('owner', 'u1', 'size', g, 'name', 'f' || g || '.txt', 'path', '/') "
+                "FROM generate_series(1, $3::int) g RETURNING id",
+                {kind, aggregate, std::to_string(n)});
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
     std::vector<int64_t> ids;
     if (r.ok())
@@ -87,7 +89,9 @@ class RelayTest : public ::testing::Test {
     return ids;
   }
 
-  int64_t queued() { return scalar("SELECT count(*) FROM sluice.events WHERE published_at IS NULL AND dead_at IS NULL"); }
+  int64_t queued() {
+    return scalar("SELECT count(*) FROM sluice.events WHERE published_at IS NULL AND dead_at IS NULL");
+  }
 
   // Waits until nothing is queued (the relay drained the outbox).
   bool wait_drained(std::chrono::seconds limit = 30s) {
@@ -266,14 +270,15 @@ TEST_F(RelayTest, NatsKilledAndRestartedMidStreamLosesAndDoublesNothing) {
   EXPECT_EQ(out_of_order(events), 0);
   // Writers never wait for NATS: an insert is one PostgreSQL round trip, NATS up or down.
   EXPECT_LT(slowest_insert, std::chrono::milliseconds(500));
-  std::printf("[ info ] 10000 events, NATS killed after %lu published and back at 7000 rows: delivered %zu, "
-              "distinct %zu, outages seen %lu, unacked publishes %lu, duplicates dropped by JetStream %lu, "
-              "slowest insert %.1f ms\n",
-              static_cast<unsigned long>(published_before), events.size(), n.size(),
-              static_cast<unsigned long>(relay.stats().nats_outages.load()),
-              static_cast<unsigned long>(relay.stats().failures.load()),
-              static_cast<unsigned long>(relay.stats().duplicates.load()),
-              std::chrono::duration<double, std::milli>(slowest_insert).count());
+  std::printf(
+      "[ info ] 10000 events, NATS killed after %lu published and back at 7000 rows: delivered %zu, "
+      "distinct %zu, outages seen %lu, unacked publishes %lu, duplicates dropped by JetStream %lu, "
+      "slowest insert %.1f ms\n",
+      static_cast<unsigned long>(published_before), events.size(), n.size(),
+      static_cast<unsigned long>(relay.stats().nats_outages.load()),
+      static_cast<unsigned long>(relay.stats().failures.load()),
+      static_cast<unsigned long>(relay.stats().duplicates.load()),
+      std::chrono::duration<double, std::milli>(slowest_insert).count());
 }
 
 TEST_F(RelayTest, RelayDyingBetweenPublishAndMarkIsReplacedAndDuplicatesAreDropped) {
@@ -343,7 +348,8 @@ TEST_F(RelayTest, WithoutNatsTheOutboxIsPrunedAfterItsRetention) {
   auto young = insert_events("file.uploaded", "young", 5);
   // Published long ago, under a previous configuration with NATS.
   ASSERT_TRUE(pg_.exec("UPDATE sluice.events SET published_at = now() - interval '3 hours' WHERE id = $1",
-                       {std::to_string(young[0])}).ok());
+                       {std::to_string(young[0])})
+                  .ok());
   EventRelayOptions o = relay_options("", "NONE");
   o.unpublished_retention = 1h;
   o.retention = 1h;
@@ -398,9 +404,10 @@ TEST_F(RelayTest, SluiceRelayProcessKilledMidBacklogIsReplaced) {
   EXPECT_EQ(events.size(), ids.size());
   for (int64_t id : ids) EXPECT_EQ(n[id], 1) << "id " << id;
   EXPECT_EQ(out_of_order(events), 0);
-  std::printf("[ info ] relay process kill -9'd with %ld of %zu rows marked; the standby delivered the rest; the "
-              "stream holds %zu messages, %zu distinct\n",
-              static_cast<long>(at_kill), ids.size(), events.size(), n.size());
+  std::printf(
+      "[ info ] relay process kill -9'd with %ld of %zu rows marked; the standby delivered the rest; the "
+      "stream holds %zu messages, %zu distinct\n",
+      static_cast<long>(at_kill), ids.size(), events.size(), n.size());
   EXPECT_LT(at_kill, static_cast<int64_t>(ids.size()));
 }
 
