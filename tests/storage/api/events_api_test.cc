@@ -109,7 +109,7 @@ TEST(EventsApi, NatsKilledAndRestartedDuringUploads) {
     c.events_stream = "UPCHAOS";
   };
   std::set<std::string> file_ids;
-  std::vector<double> p50(3);
+  std::vector<double> p50(3), mean(3);
   with_service(
       [&](ServiceEnv& env) -> Task<void> {
         int failed = 0;
@@ -132,6 +132,9 @@ TEST(EventsApi, NatsKilledAndRestartedDuringUploads) {
           }
           std::sort(ms.begin(), ms.end());
           p50[phase] = ms[ms.size() / 2];
+          double sum = 0;
+          for (double x : ms) sum += x;
+          mean[phase] = sum / static_cast<double>(ms.size());
         }
         EXPECT_EQ(failed, 0);
         EXPECT_EQ(co_await wait_published(env), 0);
@@ -143,10 +146,12 @@ TEST(EventsApi, NatsKilledAndRestartedDuringUploads) {
   EXPECT_EQ(events.size(), 3000u);
   EXPECT_EQ(per_id.size(), 3000u);
   EXPECT_EQ(file_ids.size(), 3000u);
-  // Within noise: the uploads never wait for NATS (a loose bound; the figures are printed).
-  EXPECT_LT(p50[1], 4 * p50[0] + 5.0);
-  std::printf("[ info ] upload p50: NATS up %.2f ms, NATS down %.2f ms, NATS back %.2f ms; %zu events, %zu distinct\n",
-              p50[0], p50[1], p50[2], events.size(), per_id.size());
+  // The uploads never wait for NATS: a loose bound on the mean (the figures are printed).
+  EXPECT_LT(mean[1], 4 * mean[0] + 5.0);
+  std::printf(
+      "[ info ] upload p50/mean: NATS up %.2f/%.2f ms, NATS down %.2f/%.2f ms, NATS back %.2f/%.2f ms; "
+      "%zu events, %zu distinct\n",
+      p50[0], mean[0], p50[1], mean[1], p50[2], mean[2], events.size(), per_id.size());
 }
 
 TEST(EventsApi, NatsDownNeitherFailsUploadsNorReadiness) {
