@@ -166,6 +166,34 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_duration(c.service.trash_retention, v); }},
       {"public-max-age", "SLUICE_PUBLIC_MAX_AGE", "Cache-Control max-age of public files (default 5m)",
        [](ServerConfig& c, std::string_view v) { return set_duration(c.service.public_max_age, v); }},
+      {"nats-url", "SLUICE_NATS_URL",
+       "NATS server(s) the event relay publishes to (nats://host:4222[,...]; empty: no publishing)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.nats_url, v); }},
+      {"events-prefix", "SLUICE_EVENTS_PREFIX", "subject prefix of events: <prefix>.<type> (default sluice.events)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         if (v.empty() || v.front() == '.' || v.back() == '.' ||
+             v.find_first_of(" \t\r\n*>") != std::string_view::npos || v.find("..") != std::string_view::npos)
+           return Error(Errc::invalid_argument, "must be dot-separated NATS subject tokens without wildcards");
+         return set_string(c.service.events_prefix, v);
+       }},
+      {"events-stream", "SLUICE_EVENTS_STREAM", "JetStream stream of the events (default SLUICE_EVENTS)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         if (v.empty() || v.find_first_of(" \t\r\n.*>/\\") != std::string_view::npos)
+           return Error(Errc::invalid_argument, "a stream name has no spaces, dots, wildcards or slashes");
+         return set_string(c.service.events_stream, v);
+       }},
+      {"events-source", "SLUICE_EVENTS_SOURCE", "CloudEvents source of this instance (default /sluice/<hostname>)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.events_source, v); }},
+      {"events-duplicate-window", "SLUICE_EVENTS_DUPLICATE_WINDOW",
+       "JetStream de-duplication window, longer than a relay fail-over (default 10m)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.events_duplicate_window, v); }},
+      {"events-stream-max-age", "SLUICE_EVENTS_STREAM_MAX_AGE", "how long the stream keeps events (default 7d)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.events_stream_max_age, v); }},
+      {"events-retention", "SLUICE_EVENTS_RETENTION", "published outbox rows are deleted after this (default 24h)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.events_retention, v); }},
+      {"events-unpublished-retention", "SLUICE_EVENTS_UNPUBLISHED_RETENTION",
+       "without NATS every outbox row, with NATS dead letters, are deleted after this (default 7d; 0: never)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.events_unpublished_retention, v); }},
       {"listen", "SLUICE_LISTEN", "address:port to listen on (default 127.0.0.1:8080)",
        [](ServerConfig& c, std::string_view v) -> Status {
          auto a = SocketAddress::parse(v);
@@ -257,6 +285,9 @@ Result<ServerConfig> parse_server_config(const std::vector<std::string>& args) {
     return Error(Errc::invalid_argument,
                  "presign expiries must satisfy 1s <= SLUICE_PRESIGN_MIN_EXPIRY <= SLUICE_PRESIGN_EXPIRY <= "
                  "SLUICE_PRESIGN_MAX_EXPIRY");
+  if (sc.events_duplicate_window < std::chrono::seconds(1) || sc.events_duplicate_window > sc.events_stream_max_age)
+    return Error(Errc::invalid_argument,
+                 "SLUICE_EVENTS_DUPLICATE_WINDOW must be at least 1s and at most SLUICE_EVENTS_STREAM_MAX_AGE");
   return c;
 }
 

@@ -12,6 +12,8 @@ SLUICE_APT_PACKAGES=(
   build-essential cmake pkg-config liburing-dev libpq-dev libhiredis-dev libssl-dev
   libsimdjson-dev libgtest-dev libbenchmark-dev postgresql redis-server node-llhttp nginx wrk
   curl
+  # Events: the relay publishes with the NATS C client; tests and tools/run start nats-server -js.
+  libnats-dev nats-server
   # The second compiler: the clang-16 ASan/UBSan suite and the libFuzzer targets (tools/fuzz);
   # clang-tidy-16 and clang-format-16 read the repository's .clang-tidy and .clang-format.
   clang-16 libfuzzer-16-dev libclang-rt-16-dev clang-tidy-16 clang-format-16
@@ -379,6 +381,20 @@ sluice_start_moto() {
   sluice_wait_for moto 60 "$log" "$pid" curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"
 }
 
+# sluice_start_nats <port> <absolute store dir> <log>: nats-server with JetStream on loopback.
+sluice_start_nats() {
+  local port=$1 dir=$2 log=$3 pid bin
+  # Debian installs it in /usr/sbin, which is not on every user's PATH.
+  bin=$(command -v nats-server || echo /usr/sbin/nats-server)
+  [[ -x $bin ]] || sluice_die "nats-server not found (install the Debian package nats-server)"
+  mkdir -p "$dir"
+  sluice_log "starting NATS (JetStream) on 127.0.0.1:$port"
+  (exec setsid "$bin" -js -a 127.0.0.1 -p "$port" -sd "$dir" >>"$log" 2>&1) &
+  pid=$!
+  sluice_register nats "$pid"
+  sluice_wait_for NATS 30 "$log" "$pid" sluice_port_in_use "$port"
+}
+
 # ---------------------------------------------------------------- test services
 
 sluice_make_tmp() {
@@ -391,12 +407,13 @@ sluice_make_tmp() {
 # Starts PostgreSQL, Redis and moto on free loopback ports in a fresh temp dir and exports
 # the SLUICE_TEST_* variables (and AWS test credentials) the test suites read.
 sluice_start_test_services() {
-  local pg_port redis_port s3_port
+  local pg_port redis_port s3_port nats_port
   [[ -n $SLUICE_TMP ]] || sluice_make_tmp
   sluice_log "services in $SLUICE_TMP"
   sluice_free_port pg_port
   sluice_free_port redis_port
   sluice_free_port s3_port
+  sluice_free_port nats_port
 
   sluice_pg_prepare "$SLUICE_TMP/pg"
   sluice_start_pg "$SLUICE_TMP/pg" "$pg_port" "$SLUICE_TMP/pgsock" "$SLUICE_TMP/postgresql.log" \
@@ -404,16 +421,20 @@ sluice_start_test_services() {
   sluice_start_redis "$redis_port" "$SLUICE_TMP/redis" "$SLUICE_TMP/redis.log" \
     --save '' --appendonly no
   sluice_start_moto "$s3_port" "$SLUICE_TMP/moto.log"
+  sluice_start_nats "$nats_port" "$SLUICE_TMP/nats" "$SLUICE_TMP/nats.log"
 
   export SLUICE_TEST_PG_URL="postgresql://sluice@127.0.0.1:$pg_port/sluice"
   export SLUICE_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
   export SLUICE_TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port"
+  # The relay tests start their own nats-server too (they kill and restart it).
+  export SLUICE_TEST_NATS_URL="nats://127.0.0.1:$nats_port"
   export SLUICE_TEST_PG_BIN
   SLUICE_TEST_PG_BIN=$(sluice_pg_bindir)
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
   sluice_log "SLUICE_TEST_PG_URL=$SLUICE_TEST_PG_URL"
   sluice_log "SLUICE_TEST_REDIS_URL=$SLUICE_TEST_REDIS_URL"
   sluice_log "SLUICE_TEST_S3_ENDPOINT=$SLUICE_TEST_S3_ENDPOINT"
+  sluice_log "SLUICE_TEST_NATS_URL=$SLUICE_TEST_NATS_URL"
 }
 
 # ---------------------------------------------------------------- teardown

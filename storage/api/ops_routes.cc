@@ -7,6 +7,7 @@
 #include "http/json_writer.h"
 #include "storage/api/caller_auth.h"
 #include "storage/service/admission/lease_admin.h"
+#include "storage/service/events/event_relay.h"
 
 namespace sluice {
 
@@ -39,6 +40,13 @@ Task<void> ready(HttpExchange& ex, ServiceContexts* all) {
   cw.key("postgres").string(!ctx.pg ? "not_configured" : pg_up ? "up" : "down");
   cw.key("redis").string(!ctx.redis ? "not_configured" : redis_up ? "up" : "down");
   cw.key("store").string(!ctx.store ? "not_configured" : store_up ? "up" : "down");
+  // Reported, never gating: NATS down delays events, it does not stop uploads. Only the
+  // instance whose relay holds the lock talks to NATS; the others are on standby.
+  const EventRelay* ev = ctx.events;
+  cw.key("nats").string(!ev || !ev->publishing()            ? "not_configured"
+                        : !ev->stats().leader.load()        ? "standby"
+                        : ev->stats().nats_connected.load() ? "up"
+                                                            : "down");
   cw.end_object();
   if (pg_up && redis_up && store_up) {
     std::string out;
@@ -90,6 +98,7 @@ Task<void> metrics(HttpExchange& ex, ServiceContexts* all) {
   Response r;
   r.status = 200;
   r.body = render_prometheus(sum_core_stats(per_core));
+  if (const EventRelay* ev = core_context(ex, all).events) r.body += render_event_metrics(ev->stats());
   r.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
   (void)co_await ex.respond(std::move(r));
 }
@@ -183,6 +192,30 @@ Task<void> drop_user_leases(HttpExchange& ex, ServiceContexts* all) {
 }
 
 }  // namespace
+
+std::string render_event_metrics(const EventRelayStats& e) {
+  std::string out;
+  gauge(out, "sluice_events_relay_leader", "1 if this instance's relay holds the cluster-wide lock.", e.leader.load());
+  gauge(out, "sluice_events_nats_connected", "1 if the relay is connected to NATS.", e.nats_connected.load());
+  int64_t depth = e.depth.load();
+  gauge(out, "sluice_events_outbox_depth", "Outbox rows waiting to be published (refreshed every 2s).",
+        static_cast<uint64_t>(depth < 0 ? 0 : depth));
+  gauge(out, "sluice_events_oldest_unpublished_age_seconds", "Age of the oldest outbox row waiting.",
+        static_cast<uint64_t>(std::max<int64_t>(0, e.oldest_age_s.load())));
+  gauge(out, "sluice_events_dead_letters", "Outbox rows dead-lettered (in the table now).",
+        static_cast<uint64_t>(std::max<int64_t>(0, e.dead.load())));
+  counter(out, "sluice_events_published_total", "Events stored by JetStream and marked published.", e.published.load());
+  counter(out, "sluice_events_redeliveries_total", "Republished events JetStream dropped as duplicates.",
+          e.duplicates.load());
+  counter(out, "sluice_events_publish_failures_total", "Publishes not acknowledged (NATS down, timeouts): retried.",
+          e.failures.load());
+  counter(out, "sluice_events_nats_outages_total", "Relay turns that found NATS unreachable or lost it.",
+          e.nats_outages.load());
+  counter(out, "sluice_events_refused_total", "Publishes NATS refused for the message itself.", e.refused.load());
+  counter(out, "sluice_events_dead_lettered_total", "Outbox rows this instance dead-lettered.", e.dead_lettered.load());
+  counter(out, "sluice_events_pruned_total", "Outbox rows deleted after their retention.", e.pruned.load());
+  return out;
+}
 
 std::string render_prometheus(const CoreStats& s) {
   std::string out;

@@ -17,5 +17,8 @@ void add_ops_routes(Router& router, ServiceContexts* contexts);
 
 // The Prometheus text exposition of `total` (counters summed over cores, gauges summed too).
 std::string render_prometheus(const CoreStats& total);
+// The event relay's counters and queue gauges (Prometheus text).
+struct EventRelayStats;
+std::string render_event_metrics(const EventRelayStats& e);
 
 }  // namespace sluice

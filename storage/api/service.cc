@@ -15,6 +15,7 @@
 #include "storage/api/public_file_routes.h"
 #include "storage/api/upload_routes.h"
 #include "storage/service/janitor/janitor_task.h"
+#include "storage/service/events/event_relay.h"
 #include "storage/api/key_routes.h"
 #include "storage/api/ops_routes.h"
 #include "storage/api/quota_routes.h"
@@ -41,6 +42,9 @@ Service::Service(ServiceConfig config, unsigned cores)
       built_(cores) {
   contexts_.resize(cores);
   parts_.resize(cores);
+  // With a database, always: it publishes when SLUICE_NATS_URL is set, and prunes the outbox
+  // either way (the advisory lock keeps it to one instance).
+  if (enabled()) events_ = std::make_unique<EventRelay>(event_relay_options(config_));
 }
 
 Service::~Service() = default;
@@ -136,6 +140,7 @@ Task<Status> Service::start_core(Reactor& r) {
   auto ctx = std::make_unique<ServiceContext>();
   auto parts = std::make_unique<CoreParts>();
   ctx->reactor = &r;
+  ctx->events = events_.get();
   ctx->limits.upload_timeout = config_.upload_timeout;  // the janitor's threshold for dead uploads
   ctx->limits.pace.min_bytes_per_second = config_.min_upload_rate;
   ctx->limits.pace.window = config_.min_upload_rate_window;
@@ -221,6 +226,7 @@ Task<Status> Service::start_core(Reactor& r) {
       p.janitor = std::make_unique<JanitorTask>(r, config_.pg_url, *p.store, p.redis.get(), config_.janitor_interval, jo);
       co_await p.janitor->start();
     }
+    if (core == 0 && events_) events_->start();  // its own thread: never blocks a reactor
   }
   co_return Status();
 }
@@ -231,6 +237,7 @@ Task<void> Service::stop_core(Reactor& r) {
   co_await contexts_[core]->background.wait();
   CoreParts& p = *parts_[core];
   if (p.janitor) co_await p.janitor->stop();
+  if (core == 0 && events_) events_->stop();  // ends its turn (bounded by the ack wait) and joins
   if (p.store) co_await p.store->shutdown();
   if (p.redis) co_await p.redis->close();
   if (p.pg) co_await p.pg->close();

@@ -15,6 +15,8 @@
 
 namespace sluice {
 
+class EventRelay;
+
 class Service {
  public:
   // Validates the configuration and loads keys (start-up: may block, may fail).
@@ -40,6 +42,8 @@ class Service {
   ServiceContexts contexts_;
   std::vector<std::unique_ptr<CoreParts>> parts_;
   std::latch built_;
+  // The outbox relay (events to NATS, pruning): a thread of its own, started by core 0.
+  std::unique_ptr<EventRelay> events_;
 };
 
 }  // namespace sluice

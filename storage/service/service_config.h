@@ -59,6 +59,17 @@ struct ServiceConfig {
   // The files API.
   Duration trash_retention = std::chrono::hours(24 * 30);  // trashed files are purged after this
   Duration public_max_age = std::chrono::minutes(5);       // Cache-Control max-age of public files
+
+  // Events: the outbox relay to NATS JetStream (storage/service/events/event_relay.h).
+  std::string nats_url;                          // empty: nothing published; the outbox is only pruned
+  std::string events_prefix = "sluice.events";   // subjects <prefix>.<type>
+  std::string events_stream = "SLUICE_EVENTS";
+  std::string events_source;                     // CloudEvents source; empty: /sluice/<hostname>
+  Duration events_duplicate_window = std::chrono::minutes(10);   // > the worst relay fail-over gap
+  Duration events_stream_max_age = std::chrono::hours(24 * 7);   // how long the stream keeps events
+  Duration events_retention = std::chrono::hours(24);            // published outbox rows, then deleted
+  // Without NATS: every outbox row is deleted after this; with NATS: dead letters only. 0: never.
+  Duration events_unpublished_retention = std::chrono::hours(24 * 7);
 };
 
 }  // namespace sluice

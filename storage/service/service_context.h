@@ -20,6 +20,7 @@ namespace sluice {
 
 class ApiKeyStore;
 class RedisClient;
+class EventRelay;
 struct HttpServerStats;
 
 struct UploadLimits {
@@ -51,6 +52,7 @@ struct ServiceContext {
   ApiKeyStore* api_keys = nullptr;  // revocation drops keys from it
   RedisClient* redis = nullptr;  // null without Redis; for readiness and admin
   const HttpServerStats* http_stats = nullptr;  // set by whoever owns the core's HttpServer
+  const EventRelay* events = nullptr;  // the process's outbox relay (its own thread), for /metrics
   UploadLimits limits;
   UploadStats upload_stats;
   // Clean-up work that outlives a request (abort an object, release a reservation); drained at
