@@ -11,7 +11,7 @@ fi
 SLUICE_APT_PACKAGES=(
   build-essential cmake pkg-config liburing-dev libpq-dev libhiredis-dev libssl-dev
   libsimdjson-dev libgtest-dev libbenchmark-dev postgresql redis-server node-llhttp nginx wrk
-  curl
+  curl libargon2-dev
   # The second compiler: the clang-16 ASan/UBSan suite and the libFuzzer targets (tools/fuzz);
   # clang-tidy-16 and clang-format-16 read the repository's .clang-tidy and .clang-format.
   clang-16 libfuzzer-16-dev libclang-rt-16-dev clang-tidy-16 clang-format-16

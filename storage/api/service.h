@@ -9,6 +9,8 @@
 #include "db/redis_client.h"
 #include "http/http_server.h"
 #include "http/router.h"
+#include "core/worker_pool.h"
+#include "storage/api/share_views.h"
 #include "storage/service/auth/jwt.h"
 #include "storage/service/service_config.h"
 #include "storage/service/service_context.h"
@@ -40,6 +42,9 @@ class Service {
   ServiceContexts contexts_;
   std::vector<std::unique_ptr<CoreParts>> parts_;
   std::latch built_;
+  // Shares: Argon2id runs on these threads; the options the share routes read (one copy for all cores).
+  std::unique_ptr<WorkerPool> share_hashing_;
+  ShareRouteOptions share_options_;
 };
 
 }  // namespace sluice

@@ -57,6 +57,11 @@ enum class Reason {
   // Reading files.
   not_available,             // the file's bytes are still being uploaded
   invalid_expiry,            // a signed URL's lifetime outside the configured bounds
+  // Shares.
+  share_exhausted,           // the share's download limit is used up
+  password_required,         // a password share, no (valid) access token presented
+  wrong_password,            // the share's password does not match (or too many attempts)
+  download_not_allowed,      // the share allows metadata only
 };
 
 std::string_view reason_name(Reason r);
