@@ -45,11 +45,13 @@ void BM_PoolVerifyThroughput(benchmark::State& state) {
     for (auto _ : st) {
       TaskGroup group;
       for (int i = 0; i < n; ++i) {
-        spawn([](Reactor& re2, WorkerPool& p2, std::string e, int64_t& t) -> Task<void> {
-          auto job = [e] { return service::share_password_matches(e, "pw"); };
-          auto ok = co_await p2.run(re2, job);
-          if (ok && *ok) ++t;
-        }(re, p, enc, total), &group);
+        spawn(
+            [](Reactor& re2, WorkerPool& p2, std::string e, int64_t& t) -> Task<void> {
+              auto job = [e] { return service::share_password_matches(e, "pw"); };
+              auto ok = co_await p2.run(re2, job);
+              if (ok && *ok) ++t;
+            }(re, p, enc, total),
+            &group);
       }
       co_await group.wait();
     }

@@ -51,7 +51,7 @@ class WorkerPool {
 
   struct Job {
     std::function<void()> work;
-    int ring_fd = -1;      // the submitting reactor's ring
+    int ring_fd = -1;            // the submitting reactor's ring
     Completion* done = nullptr;  // completed there, with res 0
   };
   // Queues `job`; false when the queue is full or the pool is stopping.

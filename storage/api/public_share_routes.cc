@@ -59,15 +59,11 @@ std::string public_share_json(const service::OpenShare& s) {
   w.key("size").uint64(s.file.size);
   w.key("contentType").string(s.file.content_type);
   w.key("expiresAt");
-  if (s.expires_at)
-    w.string(*s.expires_at);
-  else
-    w.null();
+  if (s.expires_at) w.string(*s.expires_at);
+  else w.null();
   w.key("downloadsLeft");
-  if (auto left = s.downloads_left())
-    w.int64(*left);
-  else
-    w.null();
+  if (auto left = s.downloads_left()) w.int64(*left);
+  else w.null();
   w.key("allowDownload").boolean(s.allow_download);
   w.key("passwordRequired").boolean(s.password_hash.has_value());
   w.end_object();
@@ -80,10 +76,8 @@ std::string locked_json(const service::OpenShare& s) {
   w.begin_object();
   w.key("passwordRequired").boolean(true);
   w.key("expiresAt");
-  if (s.expires_at)
-    w.string(*s.expires_at);
-  else
-    w.null();
+  if (s.expires_at) w.string(*s.expires_at);
+  else w.null();
   w.end_object();
   return out;
 }

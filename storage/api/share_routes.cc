@@ -68,8 +68,8 @@ Task<void> list(HttpExchange& ex, ServiceContexts* all, const ShareRouteOptions*
   if (of_file) file_id = std::string(ex.request().param("id"));
   std::optional<std::string> cursor = ex.request().query_param("cursor");
   if (cursor && cursor->empty()) cursor.reset();
-  auto page = co_await service::list_shares(*ctx.pg, who->user_id, std::move(file_id), std::move(cursor),
-                                            std::get<int>(limit));
+  auto page =
+      co_await service::list_shares(*ctx.pg, who->user_id, std::move(file_id), std::move(cursor), std::get<int>(limit));
   if (!page.ok()) co_return co_await respond_api_error(ex, api_error_from(page.error()));
   std::string out = "{\"items\":[";
   std::optional<std::string> no_token;
@@ -78,10 +78,8 @@ Task<void> list(HttpExchange& ex, ServiceContexts* all, const ShareRouteOptions*
     out += share_json(page->items[i], opts->public_url, no_token);
   }
   out += "],\"nextCursor\":";
-  if (page->next_cursor)
-    http::JsonWriter::append_string(out, *page->next_cursor);
-  else
-    out += "null";
+  if (page->next_cursor) http::JsonWriter::append_string(out, *page->next_cursor);
+  else out += "null";
   out += '}';
   Response resp = Response::json(200, std::move(out));
   resp.header("Cache-Control", "private, no-store");

@@ -68,10 +68,8 @@ std::optional<ApiError> read_note(simdjson::dom::element v, std::string& out) {
 }
 
 void time_or_null(http::JsonWriter& w, const std::optional<std::string>& t) {
-  if (t)
-    w.string(*t);
-  else
-    w.null();
+  if (t) w.string(*t);
+  else w.null();
 }
 
 }  // namespace
@@ -137,10 +135,8 @@ std::string share_json(const service::ShareInfo& s, const std::string& public_ur
   w.key("expiresAt");
   time_or_null(w, s.expires_at);
   w.key("maxDownloads");
-  if (s.max_downloads)
-    w.int64(*s.max_downloads);
-  else
-    w.null();
+  if (s.max_downloads) w.int64(*s.max_downloads);
+  else w.null();
   w.key("downloadCount").int64(s.download_count);
   w.key("allowDownload").boolean(s.allow_download);
   w.key("passwordRequired").boolean(s.password_required);
@@ -152,7 +148,8 @@ std::string share_json(const service::ShareInfo& s, const std::string& public_ur
   return out;
 }
 
-Task<std::variant<std::string, ApiError>> hash_password_off_reactor(WorkerPool& pool, Reactor& r, std::string password) {
+Task<std::variant<std::string, ApiError>> hash_password_off_reactor(WorkerPool& pool, Reactor& r,
+                                                                    std::string password) {
   auto job = [pw = std::move(password)] { return service::hash_share_password(pw); };
   auto hashed = co_await pool.run(r, std::move(job));
   if (!hashed) {

@@ -40,15 +40,17 @@ TEST(WorkerPool, ConcurrentCallersAllComeBack) {
     int wrong = 0;
     TaskGroup group;
     for (int i = 0; i < 200; ++i) {
-      spawn([](WorkerPool& p, Reactor& re, int n, int& d, int& w) -> Task<void> {
-        auto job = [n] {
-          std::this_thread::sleep_for(50us);
-          return n + 1;
-        };
-        auto v = co_await p.run(re, job);
-        if (!v || *v != n + 1) ++w;
-        ++d;
-      }(pool, r, i, done, wrong), &group);
+      spawn(
+          [](WorkerPool& p, Reactor& re, int n, int& d, int& w) -> Task<void> {
+            auto job = [n] {
+              std::this_thread::sleep_for(50us);
+              return n + 1;
+            };
+            auto v = co_await p.run(re, job);
+            if (!v || *v != n + 1) ++w;
+            ++d;
+          }(pool, r, i, done, wrong),
+          &group);
     }
     co_await group.wait();
     EXPECT_EQ(done, 200);
@@ -65,14 +67,16 @@ TEST(WorkerPool, FullQueueRefuses) {
     int finished = 0;
     // One job blocks the only thread, one fills the queue.
     for (int i = 0; i < 2; ++i) {
-      spawn([](WorkerPool& p, Reactor& re, std::atomic<bool>& rel, int& f) -> Task<void> {
-        auto job = [&rel] {
-          while (!rel.load()) std::this_thread::sleep_for(1ms);
-          return 1;
-        };
-        auto v = co_await p.run(re, job);
-        if (v) ++f;
-      }(pool, r, release, finished), &group);
+      spawn(
+          [](WorkerPool& p, Reactor& re, std::atomic<bool>& rel, int& f) -> Task<void> {
+            auto job = [&rel] {
+              while (!rel.load()) std::this_thread::sleep_for(1ms);
+              return 1;
+            };
+            auto v = co_await p.run(re, job);
+            if (v) ++f;
+          }(pool, r, release, finished),
+          &group);
       co_await SleepUntil(r, deadline_after(20ms));  // the first one leaves the queue
     }
     std::atomic<bool> ran{false};

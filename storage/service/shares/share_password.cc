@@ -15,9 +15,9 @@ Result<std::string> hash_share_password(std::string_view password) {
   size_t len = argon2_encodedlen(kArgon2TimeCost, kArgon2MemoryKiB, kArgon2Parallelism, kArgon2SaltBytes,
                                  kArgon2HashBytes, Argon2_id);
   std::vector<char> encoded(len);
-  int rc = argon2id_hash_encoded(kArgon2TimeCost, kArgon2MemoryKiB, kArgon2Parallelism, password.data(),
-                                 password.size(), salt.data(), salt.size(), kArgon2HashBytes, encoded.data(),
-                                 encoded.size());
+  int rc =
+      argon2id_hash_encoded(kArgon2TimeCost, kArgon2MemoryKiB, kArgon2Parallelism, password.data(), password.size(),
+                            salt.data(), salt.size(), kArgon2HashBytes, encoded.data(), encoded.size());
   if (rc != ARGON2_OK) return Error(Errc::internal, std::string("argon2id failed: ") + argon2_error_message(rc));
   return std::string(encoded.data());
 }

@@ -10,16 +10,17 @@
 // A share as its owner sees it, from a row source named s:
 // id, file_id, expires_at, max_downloads, download_count, allow_download, password_required,
 // note, created_at, last_accessed_at, created_at in Unix microseconds (the list cursor).
-#define SLUICE_SQL_SHARE_COLUMNS                                                                              \
+#define SLUICE_SQL_SHARE_COLUMNS \
   "s.id::text, s.file_id::text, " SLUICE_SQL_ISO_TIME("s.expires_at") ", s.max_downloads, s.download_count, " \
   "'download' = ANY(s.permissions), s.password_hash IS NOT NULL, s.note, " SLUICE_SQL_ISO_TIME(               \
       "s.created_at") ", " SLUICE_SQL_ISO_TIME("s.last_accessed_at") ", "                                       \
   "(extract(epoch FROM s.created_at) * 1000000)::bigint "
 
 // One event of `kind` for every row of a CTE named s (shares): never the token or its hash.
-#define SLUICE_SQL_SHARE_EVENT(kind)                                                                \
-  "INSERT INTO sluice.events (kind, aggregate_id, payload) "                                       \
-  "SELECT '" kind "', s.id::text, jsonb_build_object('owner', s.owner, 'fileId', s.file_id::text, " \
+#define SLUICE_SQL_SHARE_EVENT(kind)                                                \
+  "INSERT INTO sluice.events (kind, aggregate_id, payload) "                        \
+  "SELECT '" kind                                                                   \
+  "', s.id::text, jsonb_build_object('owner', s.owner, 'fileId', s.file_id::text, " \
   "'downloadCount', s.download_count, 'maxDownloads', s.max_downloads) FROM s"
 
 namespace sluice::share_sql {
@@ -45,21 +46,21 @@ inline constexpr PgStatement kOwnedFileStatus{
 
 // $1 owner, $2 file id or NULL (all files), $3 cursor micros or NULL, $4 cursor id, $5 limit.
 // Live (not revoked) shares, newest first, keyset on (created_at, id).
-inline constexpr PgStatement kListShares{
-    "sluice_share_list",
-    "SELECT " SLUICE_SQL_SHARE_COLUMNS "FROM sluice.shares s WHERE s.owner = $1 AND s.revoked_at IS NULL "
-    "AND ($2::uuid IS NULL OR s.file_id = $2::uuid) "
-    "AND ($3::bigint IS NULL OR (s.created_at, s.id) < "
-    "(timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid)) "
-    "ORDER BY s.created_at DESC, s.id DESC LIMIT $5",
-    5};
+inline constexpr PgStatement kListShares{"sluice_share_list",
+                                         "SELECT " SLUICE_SQL_SHARE_COLUMNS
+                                         "FROM sluice.shares s WHERE s.owner = $1 AND s.revoked_at IS NULL "
+                                         "AND ($2::uuid IS NULL OR s.file_id = $2::uuid) "
+                                         "AND ($3::bigint IS NULL OR (s.created_at, s.id) < "
+                                         "(timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid)) "
+                                         "ORDER BY s.created_at DESC, s.id DESC LIMIT $5",
+                                         5};
 
 // $1 share id, $2 owner. The live share, SLUICE_SQL_SHARE_COLUMNS.
-inline constexpr PgStatement kGetShare{
-    "sluice_share_get",
-    "SELECT " SLUICE_SQL_SHARE_COLUMNS "FROM sluice.shares s WHERE s.id = $1::uuid AND s.owner = $2 "
-    "AND s.revoked_at IS NULL",
-    2};
+inline constexpr PgStatement kGetShare{"sluice_share_get",
+                                       "SELECT " SLUICE_SQL_SHARE_COLUMNS
+                                       "FROM sluice.shares s WHERE s.id = $1::uuid AND s.owner = $2 "
+                                       "AND s.revoked_at IS NULL",
+                                       2};
 
 // $1 share id, $2 owner; then pairs (set?, value): $3/$4 expiry ms, $5/$6 max downloads,
 // $7/$8 password hash (a set password, or NULL: no password; either bumps password_version),
@@ -134,7 +135,6 @@ inline constexpr PgStatement kCountUnlockAttempt{
 // $1 subjects. Gives back the attempt a correct password had counted.
 inline constexpr PgStatement kForgiveUnlockAttempt{
     "sluice_share_unlock_forgive",
-    "UPDATE sluice.share_unlock_attempts SET attempts = greatest(attempts - 1, 0) WHERE subject = ANY($1::text[])",
-    1};
+    "UPDATE sluice.share_unlock_attempts SET attempts = greatest(attempts - 1, 0) WHERE subject = ANY($1::text[])", 1};
 
 }  // namespace sluice::share_sql

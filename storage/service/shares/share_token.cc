@@ -56,8 +56,7 @@ Result<std::string> derive_share_access_key(std::string_view secret) {
 }
 
 std::string sign_share_access(std::string_view key, const ShareAccess& a) {
-  std::string payload =
-      a.share_id + "." + std::to_string(a.password_version) + "." + std::to_string(a.expires_unix);
+  std::string payload = a.share_id + "." + std::to_string(a.password_version) + "." + std::to_string(a.expires_unix);
   return auth::base64url_encode(payload) + "." + auth::base64url_encode(hmac_sha256(key, payload));
 }
 

@@ -60,7 +60,9 @@ std::optional<Cursor> decode_cursor(std::string_view text) {
   return c;
 }
 
-Error no_share(std::string_view id) { return domain_error(Reason::not_found, "no share with id '" + std::string(id) + "'"); }
+Error no_share(std::string_view id) {
+  return domain_error(Reason::not_found, "no share with id '" + std::string(id) + "'");
+}
 
 }  // namespace
 

@@ -177,8 +177,8 @@ TEST_P(ShareApi, CreateListChangeRevoke) {
     EXPECT_EQ(after.body.find(m2.id), std::string::npos);
 
     EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.events WHERE kind = 'share.created'"), 3);
-    EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.events WHERE kind = 'share.revoked' AND aggregate_id = '" +
-                                  m2.id + "'"),
+    EXPECT_EQ(co_await env.scalar(
+                  "SELECT count(*) FROM sluice.events WHERE kind = 'share.revoked' AND aggregate_id = '" + m2.id + "'"),
               1);
   });
 }
@@ -253,12 +253,14 @@ TEST_P(ShareApi, FiftyRacingDownloadsOfTenAllowed) {
     int ok = 0, gone = 0, other = 0;
     TaskGroup group;
     for (int i = 0; i < 50; ++i) {
-      spawn([](MpuEnv& e, std::string p, std::string want, int& o, int& g, int& x) -> Task<void> {
-        auto r = co_await e.req("GET", std::move(p), "");
-        if (r.status == 200 && r.body == want) ++o;
-        else if (r.status == 410 && error_code(r.body) == "download_limit_reached") ++g;
-        else ++x;
-      }(env, path, body, ok, gone, other), &group);
+      spawn(
+          [](MpuEnv& e, std::string p, std::string want, int& o, int& g, int& x) -> Task<void> {
+            auto r = co_await e.req("GET", std::move(p), "");
+            if (r.status == 200 && r.body == want) ++o;
+            else if (r.status == 410 && error_code(r.body) == "download_limit_reached") ++g;
+            else ++x;
+          }(env, path, body, ok, gone, other),
+          &group);
     }
     co_await group.wait();
     EXPECT_EQ(ok, 10);
@@ -306,8 +308,9 @@ TEST_P(ShareApi, ExpiredRevokedTrashedAreOneNotFound) {
 
     // Expiry: the clock is the database's; move the share's expiry into the past.
     EXPECT_EQ((co_await pub(env, "/public/v1/shares/" + old.token)).status, 200);
-    (void)co_await env.scalar("WITH u AS (UPDATE sluice.shares SET expires_at = now() - interval '1 second' WHERE id = '" +
-                              old.id + "' RETURNING 1) SELECT count(*) FROM u");
+    (void)co_await env.scalar(
+        "WITH u AS (UPDATE sluice.shares SET expires_at = now() - interval '1 second' WHERE id = '" + old.id +
+        "' RETURNING 1) SELECT count(*) FROM u");
     auto expired = co_await pub(env, "/public/v1/shares/" + old.token);
     EXPECT_EQ(expired.status, 404);
     EXPECT_EQ(expired.body, unknown.body);
@@ -383,8 +386,8 @@ TEST_P(ShareApi, PasswordUnlockAndPasswordChangeRevokesAccess) {
     EXPECT_EQ(forged.status, 401);
     // Another share's access token does not open this one.
     Made other = co_await make_share(env, ann, f.id, "{\"password\":\"correct horse\"}");
-    auto other_access = co_await pub(env, "/public/v1/shares/" + other.token + "/content",
-                                     "X-Share-Access: " + access + "\r\n");
+    auto other_access =
+        co_await pub(env, "/public/v1/shares/" + other.token + "/content", "X-Share-Access: " + access + "\r\n");
     EXPECT_EQ(other_access.status, 401);
 
     // A new password: the old access token stops working; the new password unlocks.
@@ -429,7 +432,8 @@ TEST_P(ShareApi, WrongPasswordsAreLimitedPerTokenAndPerAddress) {
     EXPECT_FALSE(elsewhere.header("retry-after").empty());
     // Per token: from a fresh address window (simulated by clearing the address row), this token is still limited.
     (void)co_await env.scalar(
-        "WITH d AS (DELETE FROM sluice.share_unlock_attempts WHERE subject LIKE 'a:%' RETURNING 1) SELECT count(*) FROM d");
+        "WITH d AS (DELETE FROM sluice.share_unlock_attempts WHERE subject LIKE 'a:%' RETURNING 1) SELECT count(*) "
+        "FROM d");
     auto still = co_await unlock(env, m.token, "pw-1");
     EXPECT_EQ(still.status, 401);
     EXPECT_FALSE(still.header("retry-after").empty());
@@ -478,7 +482,8 @@ TEST_P(ShareApi, TokenNeverInTheLogOrTheDatabase) {
               service::share_token_hash(m.token));
     for (const std::string& t : tokens) {
       for (const char* table : {"shares", "events", "share_unlock_attempts", "files", "accounts"}) {
-        std::string sql = std::string("SELECT count(*) FROM sluice.") + table + " x WHERE strpos(x::text, '" + t + "') > 0";
+        std::string sql =
+            std::string("SELECT count(*) FROM sluice.") + table + " x WHERE strpos(x::text, '" + t + "') > 0";
         EXPECT_EQ(co_await env.scalar(sql), 0) << table;
       }
     }
