@@ -183,6 +183,33 @@ TEST_P(ShareApi, CreateListChangeRevoke) {
   });
 }
 
+// API keys: writes need shares:write, reads files:read.
+TEST_P(ShareApi, ScopesOfApiKeys) {
+  with_env([](MpuEnv& env) -> Task<void> {
+    std::string ann = token_for(env.user("ann"));
+    Stored f = co_await put_file(env, ann, "a.txt", "hello", "text/plain");
+    auto reader = co_await env.req("POST", "/v1/keys", ann, "{\"name\":\"r\",\"scopes\":[\"files:read\"]}",
+                                   "Content-Type: application/json\r\n");
+    auto writer = co_await env.req("POST", "/v1/keys", ann, "{\"name\":\"w\",\"scopes\":[\"shares:write\"]}",
+                                   "Content-Type: application/json\r\n");
+    EXPECT_EQ(reader.status, 201);
+    EXPECT_EQ(writer.status, 201);
+    std::string rk = json_str(reader.body, "key");
+    std::string wk = json_str(writer.body, "key");
+    Made refused = co_await make_share(env, rk, f.id);
+    EXPECT_EQ(refused.status, 403);
+    EXPECT_EQ(error_code(refused.body), "insufficient_scope");
+    Made made = co_await make_share(env, wk, f.id);
+    EXPECT_EQ(made.status, 201) << made.body;
+    EXPECT_EQ((co_await env.req("GET", "/v1/shares", wk)).status, 403);
+    EXPECT_EQ((co_await env.req("GET", "/v1/shares", rk)).status, 200);
+    EXPECT_EQ((co_await env.req("GET", "/v1/files/" + f.id + "/shares", rk)).status, 200);
+    EXPECT_EQ((co_await env.req("PATCH", "/v1/shares/" + made.id, rk, "{\"note\":\"x\"}")).status, 403);
+    EXPECT_EQ((co_await env.req("DELETE", "/v1/shares/" + made.id, rk)).status, 403);
+    EXPECT_EQ((co_await env.req("DELETE", "/v1/shares/" + made.id, wk)).status, 204);
+  });
+}
+
 // ---------------------------------------------------------------- public side
 
 TEST_P(ShareApi, PublicMetadataAndContentCountFromByteZero) {
