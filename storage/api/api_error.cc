@@ -89,6 +89,7 @@ constexpr ReasonStatus kReasonStatus[] = {
     {"upload_expired", 409},
     {"not_available", 409},
     {"invalid_expiry", 400},
+    {"invalid_cursor", 400},
     {"download_limit_reached", 410},
     {"password_required", 401},
     {"wrong_password", 401},

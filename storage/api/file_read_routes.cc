@@ -7,6 +7,7 @@
 #include "http/http_exchange.h"
 #include "http/json_writer.h"
 #include "storage/api/caller_auth.h"
+#include "storage/service/auth/rfc3339.h"
 #include "storage/api/content_response.h"
 #include "storage/service/files/content_disposition.h"
 #include "storage/service/files/files.h"
@@ -16,15 +17,6 @@ namespace sluice {
 namespace {
 
 int64_t seconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
-
-std::string iso_time(int64_t unix_seconds) {
-  time_t t = static_cast<time_t>(unix_seconds);
-  tm g{};
-  gmtime_r(&t, &g);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &g);
-  return buf;
-}
 
 // Looks up a file the caller may see; answers 404 itself otherwise.
 Task<std::optional<FileRecord>> visible_file(HttpExchange& ex, ServiceContext& ctx, const Principal& who) {
@@ -104,7 +96,7 @@ Task<void> get_download_url(HttpExchange& ex, ServiceContexts* all, FileReadOpti
   http::JsonWriter w(out);
   w.begin_object();
   w.key("url").string(url->url);
-  w.key("expiresAt").string(iso_time(url->expires_at_unix));
+  w.key("expiresAt").string(format_rfc3339_seconds(url->expires_at_unix));
   w.end_object();
   (void)co_await ex.respond(Response::json(200, std::move(out)));
 }

@@ -6,6 +6,7 @@
 #include "http/json_writer.h"
 #include "storage/api/caller_auth.h"
 #include "storage/api/core_stats.h"
+#include "storage/api/file_list_routes.h"
 #include "storage/api/json_body.h"
 #include "storage/service/accounts/accounts.h"
 
@@ -101,6 +102,8 @@ Task<void> get_admin_stats(HttpExchange& ex, ServiceContexts* all) {
   if (!who) co_return;
   auto t = co_await service::service_totals(*ctx.pg);
   if (!t.ok()) co_return co_await respond_api_error(ex, api_error_from(t.error()));
+  auto files = co_await service::all_file_stats(*ctx.pg);
+  if (!files.ok()) co_return co_await respond_api_error(ex, api_error_from(files.error()));
   std::vector<CoreStats> per_core = co_await gather_core_stats(ex.reactor(), all);
   CoreStats total = sum_core_stats(per_core);
   std::string out;
@@ -115,6 +118,9 @@ Task<void> get_admin_stats(HttpExchange& ex, ServiceContexts* all) {
   w.key("usedBytes").int64(t->used_bytes);
   w.key("reservedBytes").int64(t->reserved_bytes);
   w.key("activeApiKeys").int64(t->active_api_keys);
+  w.end_object();
+  w.key("files").begin_object();  // everyone's live files, and uploads per day
+  write_file_stats_fields(w, *files);
   w.end_object();
   w.key("instance").begin_object();
   write_core_stats_fields(w, total);

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "storage/api/file_change_routes.h"
+#include "storage/api/file_list_routes.h"
 #include "storage/api/file_read_routes.h"
 #include "storage/api/file_routes.h"
 #include "storage/api/local_object_routes.h"
@@ -134,6 +135,7 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
 void Service::add_routes(Router& router) {
   if (enabled()) add_file_routes(router, &contexts_);
   if (enabled()) add_file_read_routes(router, &contexts_, file_read_options(config_));
+  if (enabled()) add_file_list_routes(router, &contexts_);
   if (enabled()) add_file_change_routes(router, &contexts_);
   if (enabled()) add_public_file_routes(router, &contexts_, public_file_options(config_));
   if (enabled()) add_upload_routes(router, &contexts_, upload_route_options(config_));

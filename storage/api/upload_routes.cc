@@ -7,6 +7,7 @@
 #include "http/http_exchange.h"
 #include "http/json_writer.h"
 #include "storage/api/caller_auth.h"
+#include "storage/service/auth/rfc3339.h"
 #include "storage/api/media_type.h"
 #include "storage/api/request_body_source.h"
 #include "storage/service/files/path_rules.h"
@@ -34,15 +35,6 @@ Task<Result<std::string>> read_small_body(HttpExchange& ex) {
     if (chunk->empty()) co_return out;
     out.append(chunk->data(), chunk->size());
   }
-}
-
-std::string iso_time(int64_t unix_seconds) {
-  time_t t = static_cast<time_t>(unix_seconds);
-  tm g{};
-  gmtime_r(&t, &g);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &g);
-  return buf;
 }
 
 // The {n} of a part route within the session's layout.
@@ -224,7 +216,7 @@ Task<void> presign_part(HttpExchange& ex, ServiceContexts* all, UploadRouteOptio
   w.begin_object();
   w.key("url").string(url->url);
   w.key("method").string(url->method);
-  w.key("expiresAt").string(iso_time(url->expires_at_unix));
+  w.key("expiresAt").string(format_rfc3339_seconds(url->expires_at_unix));
   w.key("headers").begin_object();
   for (const auto& [k, v] : url->headers) w.key(k).string(v);
   w.end_object();

@@ -18,6 +18,7 @@ Errc kind_of(Reason r) {
     case Reason::declared_size_exceeded:
     case Reason::invalid_part:
     case Reason::invalid_expiry: return Errc::invalid_argument;
+    case Reason::invalid_cursor: return Errc::invalid_argument;
     case Reason::share_exhausted: return Errc::limit_exceeded;
     case Reason::password_required:
     case Reason::wrong_password: return Errc::unauthenticated;
@@ -104,6 +105,7 @@ std::string_view reason_name(Reason r) {
     case Reason::upload_expired: return "upload_expired";
     case Reason::not_available: return "not_available";
     case Reason::invalid_expiry: return "invalid_expiry";
+    case Reason::invalid_cursor: return "invalid_cursor";
     case Reason::share_exhausted: return "download_limit_reached";
     case Reason::password_required: return "password_required";
     case Reason::wrong_password: return "wrong_password";

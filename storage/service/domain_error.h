@@ -57,6 +57,7 @@ enum class Reason {
   // Reading files.
   not_available,             // the file's bytes are still being uploaded
   invalid_expiry,            // a signed URL's lifetime outside the configured bounds
+  invalid_cursor,            // a listing cursor that is malformed or made for another sort
   // Shares.
   share_exhausted,           // the share's download limit is used up
   password_required,         // a password share, no (valid) access token presented

@@ -719,7 +719,8 @@ TEST(ConnectionCap, DefaultStaysLargeWithManySlots) {
     EXPECT_EQ(health.status, 200) << health.body;
     for (auto& h : held) co_await h->close();
     kill(server->pid, SIGTERM);
-    EXPECT_EQ(co_await testing::wait_exit(c.r, *server), 0);
+    int exit_status = co_await testing::wait_exit(c.r, *server);
+    EXPECT_EQ(exit_status, 0) << testing::read_file(c.dir + "/cap.log");
   });
 }
 

@@ -1,5 +1,7 @@
 #include "storage/service/auth/rfc3339.h"
 
+#include <ctime>
+
 namespace sluice {
 namespace {
 
@@ -70,6 +72,15 @@ std::optional<int64_t> parse_rfc3339_millis(std::string_view s) {
   int64_t secs = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
                  hour * 3600 + minute * 60 + second - offset_minutes * 60;
   return secs * 1000 + millis;
+}
+
+std::string format_rfc3339_seconds(int64_t unix_seconds) {
+  time_t t = static_cast<time_t>(unix_seconds);
+  tm g{};
+  gmtime_r(&t, &g);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &g);
+  return buf;
 }
 
 }  // namespace sluice

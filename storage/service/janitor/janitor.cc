@@ -314,13 +314,20 @@ Task<Janitor::Counts> Janitor::sweep_leases() {
   co_return c;
 }
 
-Task<Janitor::Counts> Janitor::purge_expired_files() {
+// Runs `purge` (a purge_sql statement taking [an age in seconds,] a batch size) batch after batch,
+// then finishes each batch: objects removed, rows dropped.
+Task<Janitor::Counts> Janitor::purge_in_batches(const PgStatement& purge, std::string what,
+                                                std::optional<int64_t> age_seconds) {
   Counts c;  // done: purged; extra: objects removed and rows dropped
   int64_t batch = options_.batch;
   for (int round = 0; round < options_.max_batches; ++round) {
-    auto purged = co_await pg_.query(purge_sql::kPurgeExpired, batch);
+    Result<PgResult> purged = Error(Errc::internal, "unset");
+    if (age_seconds)
+      purged = co_await pg_.query(purge, *age_seconds, batch);
+    else
+      purged = co_await pg_.query(purge, batch);
     if (!purged.ok()) {
-      log_failure("expired_files", "", purged.error());
+      log_failure(what, "", purged.error());
       ++c.errors;
       co_return c;
     }
@@ -334,25 +341,13 @@ Task<Janitor::Counts> Janitor::purge_expired_files() {
   co_return c;
 }
 
+Task<Janitor::Counts> Janitor::purge_expired_files() {
+  return purge_in_batches(purge_sql::kPurgeExpired, "expired_files", std::nullopt);
+}
+
 Task<Janitor::Counts> Janitor::purge_old_trash() {
-  Counts c;
-  int64_t batch = options_.batch;
   int64_t secs = std::chrono::duration_cast<std::chrono::seconds>(options_.trash_retention).count();
-  for (int round = 0; round < options_.max_batches; ++round) {
-    auto purged = co_await pg_.query(purge_sql::kPurgeOldTrash, secs, batch);
-    if (!purged.ok()) {
-      log_failure("old_trash", "", purged.error());
-      ++c.errors;
-      co_return c;
-    }
-    auto files = service::purged_files(*purged);
-    c.done += files.size();
-    auto p = co_await service::finish_purge(pg_, store_, std::move(files));
-    c.extra += p.finished;
-    c.errors += p.failed;
-    if (purged->rows() < batch) break;
-  }
-  co_return c;
+  return purge_in_batches(purge_sql::kPurgeOldTrash, "old_trash", secs);
 }
 
 Task<Janitor::Counts> Janitor::finish_stale_purges() {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -76,6 +77,7 @@ class Janitor {
   Task<Counts> sweep_leases();
   Task<Counts> purge_expired_files();
   Task<Counts> purge_old_trash();
+  Task<Counts> purge_in_batches(const PgStatement& purge, std::string what, std::optional<int64_t> age_seconds);
   Task<Counts> finish_stale_purges();
   Task<bool> release_lease(std::string user, std::string lease_id);
 

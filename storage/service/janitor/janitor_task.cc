@@ -66,8 +66,15 @@ Task<Status> JanitorTask::connect() {
 }
 
 Task<void> JanitorTask::start() {
+  // Connecting happens inside the task stop() waits for: a stop that arrives while the pool is
+  // still starting (a SIGTERM right after start-up) must not close the pool under its start().
+  spawn(connect_and_loop(), &tasks_);
+  co_return;
+}
+
+Task<void> JanitorTask::connect_and_loop() {
   (void)co_await connect();  // a failed connection retries; each run reports its own errors
-  spawn(loop(), &tasks_);
+  co_await loop();
 }
 
 Task<std::optional<JanitorReport>> JanitorTask::run_if_leader() {

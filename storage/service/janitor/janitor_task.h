@@ -28,7 +28,7 @@ class JanitorTask {
 
   // Connects (connections that fail keep retrying); needed before run_if_leader().
   Task<Status> connect();
-  // connect() and starts the loop (first run one interval from now).
+  // Starts connect() and then the loop (first run one interval from now) in the background.
   Task<void> start();
   // Wakes the loop, waits for a run in progress to end, closes the connections.
   Task<void> stop();
@@ -43,6 +43,7 @@ class JanitorTask {
  private:
   class Nap;
   Task<void> loop();
+  Task<void> connect_and_loop();
 
   PgPool pool_;
   Janitor janitor_;

@@ -96,7 +96,7 @@ Task<Result<SharePage>> list_shares(PgPool& pg, std::string owner, std::optional
   std::optional<std::string> after_id;
   if (cursor) {
     auto c = decode_cursor(*cursor);
-    if (!c) co_return domain_error(Reason::invalid_request, "cursor is not one this API returned");
+    if (!c) co_return domain_error(Reason::invalid_cursor, "cursor is not one this API returned");
     after_micros = c->micros;
     after_id = std::move(c->id);
   }
