@@ -25,6 +25,8 @@ class HttpExchange {
 
   Request& request();
   Reactor& reactor();
+  // The peer's IP address as text ("" if the socket cannot say): for per-client limits.
+  std::string client_address() const;
 
   // The next piece of the request body; an empty span at its end. The span stays valid until
   // the next call. The first call answers `Expect: 100-continue`. Errors: Errc::timeout (body

@@ -1,5 +1,8 @@
 #include "http/server_connection.h"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <cstdio>
 
 #include "core/log.h"
@@ -335,6 +338,17 @@ Task<void> ServerConnection::lingering_close() {
 
 Request& HttpExchange::request() { return c_.parser_.request(); }
 Reactor& HttpExchange::reactor() { return c_.server_.reactor(); }
+std::string HttpExchange::client_address() const {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getpeername(c_.stream_->fd(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* addr = nullptr;
+  if (ss.ss_family == AF_INET) addr = &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr;
+  else if (ss.ss_family == AF_INET6) addr = &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr;
+  if (!addr || !::inet_ntop(ss.ss_family, addr, text, sizeof text)) return {};
+  return text;
+}
 Task<Result<std::span<const char>>> HttpExchange::read_body() { return c_.read_body(); }
 bool HttpExchange::body_complete() const { return c_.body_done_; }
 uint64_t HttpExchange::body_bytes_read() const { return c_.body_read_; }

@@ -11,7 +11,7 @@ fi
 SLUICE_APT_PACKAGES=(
   build-essential cmake pkg-config liburing-dev libpq-dev libhiredis-dev libssl-dev
   libsimdjson-dev libgtest-dev libbenchmark-dev postgresql redis-server node-llhttp nginx wrk
-  curl
+  curl libargon2-dev
   # Events: the relay publishes with the NATS C client; tests and tools/run start nats-server -js.
   libnats-dev nats-server
   # The second compiler: the clang-16 ASan/UBSan suite and the libFuzzer targets (tools/fuzz);

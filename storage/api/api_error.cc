@@ -90,6 +90,10 @@ constexpr ReasonStatus kReasonStatus[] = {
     {"not_available", 409},
     {"invalid_expiry", 400},
     {"invalid_cursor", 400},
+    {"download_limit_reached", 410},
+    {"password_required", 401},
+    {"wrong_password", 401},
+    {"download_not_allowed", 403},
 };
 
 ApiError from_reason(const Error& e) {

@@ -84,6 +84,14 @@ bool if_range_matches(std::string_view header, std::string_view etag) {
          header.substr(1, etag.size()) == etag;
 }
 
+bool serves_from_first_byte(const Request& req, const ContentTarget& t) {
+  if (req.method != "GET" || if_none_match_hits(req.header("if-none-match"), t.etag)) return false;
+  bool range_applies = !req.has_header("if-range") || if_range_matches(req.header("if-range"), t.etag);
+  ParsedRange range = range_applies ? parse_range_header(req.header("range"), t.size) : ParsedRange{};
+  if (range.kind == RangeKind::unsatisfiable) return false;
+  return range.kind == RangeKind::whole || range.range.first == 0;
+}
+
 Task<void> serve_content(HttpExchange& ex, ObjectStore& store, ContentTarget t) {
   const Request& req = ex.request();
   if (if_none_match_hits(req.header("if-none-match"), t.etag)) {

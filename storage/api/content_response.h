@@ -29,6 +29,11 @@ struct ContentTarget {
 // Answers the request in `ex` (GET or HEAD) for `t`, streaming from `store`.
 Task<void> serve_content(HttpExchange& ex, ObjectStore& store, ContentTarget t);
 
+// Whether serve_content answers `req` with the content from its first byte: a GET that gets a
+// 200, or a 206 whose range starts at 0 (not HEAD, a 304, a 416 or a later range). Share links
+// count a download exactly then.
+bool serves_from_first_byte(const Request& req, const ContentTarget& t);
+
 // Whether an If-None-Match value (a list of entity tags, or "*") matches `etag` by the weak
 // comparison (RFC 9110 §13.1.2: W/ prefixes ignored).
 bool if_none_match_hits(std::string_view header, std::string_view etag);

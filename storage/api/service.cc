@@ -13,6 +13,9 @@
 #include "storage/api/file_routes.h"
 #include "storage/api/local_object_routes.h"
 #include "storage/api/public_file_routes.h"
+#include "storage/api/public_share_routes.h"
+#include "storage/api/share_routes.h"
+#include "storage/service/shares/share_token.h"
 #include "storage/api/upload_routes.h"
 #include "storage/service/janitor/janitor_task.h"
 #include "storage/service/events/event_relay.h"
@@ -119,6 +122,17 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
     auto r = RedisOptions::parse_url(c.redis_url);
     if (!r.ok()) return r.error();
   }
+  // Share access tokens: a key derived from the URL secret (S3 stores without one: random per
+  // process, so unlocks then hold only on this instance until it restarts).
+  auto access_key = service::derive_share_access_key(c.url_secret);
+  if (!access_key.ok()) return access_key.error();
+  if (c.url_secret.empty())
+    log_event(LogLevel::warn, "share_access_key_generated",
+              {{"effect", "SLUICE_URL_SECRET is not set: share access tokens use a random key of this process"}});
+  s->share_options_.access_key = std::move(*access_key);
+  s->share_options_.public_url = c.public_url;
+  s->share_hashing_ = std::make_unique<WorkerPool>(WorkerPoolOptions{.threads = 2, .max_queued = 64});
+  s->share_options_.hashing = s->share_hashing_.get();
   return s;
 }
 
@@ -131,6 +145,8 @@ void Service::add_routes(Router& router) {
   if (enabled()) add_upload_routes(router, &contexts_, upload_route_options(config_));
   if (enabled() && config_.store == "local") add_local_object_routes(router, &contexts_);
   if (enabled()) add_key_routes(router, &contexts_);
+  if (enabled()) add_share_routes(router, &contexts_, &share_options_);
+  if (enabled()) add_public_share_routes(router, &contexts_, &share_options_);
   if (enabled()) add_quota_routes(router, &contexts_);
   add_ops_routes(router, &contexts_);
 }

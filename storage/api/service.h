@@ -9,6 +9,8 @@
 #include "db/redis_client.h"
 #include "http/http_server.h"
 #include "http/router.h"
+#include "core/worker_pool.h"
+#include "storage/api/share_views.h"
 #include "storage/service/auth/jwt.h"
 #include "storage/service/service_config.h"
 #include "storage/service/service_context.h"
@@ -44,6 +46,9 @@ class Service {
   std::latch built_;
   // The outbox relay (events to NATS, pruning): a thread of its own, started by core 0.
   std::unique_ptr<EventRelay> events_;
+  // Shares: Argon2id runs on these threads; the options the share routes read (one copy for all cores).
+  std::unique_ptr<WorkerPool> share_hashing_;
+  ShareRouteOptions share_options_;
 };
 
 }  // namespace sluice

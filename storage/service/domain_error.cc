@@ -19,6 +19,10 @@ Errc kind_of(Reason r) {
     case Reason::invalid_part:
     case Reason::invalid_expiry: return Errc::invalid_argument;
     case Reason::invalid_cursor: return Errc::invalid_argument;
+    case Reason::share_exhausted: return Errc::limit_exceeded;
+    case Reason::password_required:
+    case Reason::wrong_password: return Errc::unauthenticated;
+    case Reason::download_not_allowed: return Errc::permission_denied;
     case Reason::not_found: return Errc::not_found;
     case Reason::forbidden:
     case Reason::insufficient_scope:
@@ -102,6 +106,10 @@ std::string_view reason_name(Reason r) {
     case Reason::not_available: return "not_available";
     case Reason::invalid_expiry: return "invalid_expiry";
     case Reason::invalid_cursor: return "invalid_cursor";
+    case Reason::share_exhausted: return "download_limit_reached";
+    case Reason::password_required: return "password_required";
+    case Reason::wrong_password: return "wrong_password";
+    case Reason::download_not_allowed: return "download_not_allowed";
   }
   return "internal";
 }

@@ -58,6 +58,11 @@ enum class Reason {
   not_available,             // the file's bytes are still being uploaded
   invalid_expiry,            // a signed URL's lifetime outside the configured bounds
   invalid_cursor,            // a listing cursor that is malformed or made for another sort
+  // Shares.
+  share_exhausted,           // the share's download limit is used up
+  password_required,         // a password share, no (valid) access token presented
+  wrong_password,            // the share's password does not match (or too many attempts)
+  download_not_allowed,      // the share allows metadata only
 };
 
 std::string_view reason_name(Reason r);

@@ -58,5 +58,28 @@ TEST(ConditionalHeaders, IfRangeNeedsTheSameStrongTag) {
   EXPECT_FALSE(if_range_matches("\"\"", ""));
 }
 
+// Share links count a download exactly when the content goes out from its first byte.
+TEST(ServesFromFirstByte, WholeOrRangeAtZeroButNotHeadOr304OrLaterRanges) {
+  ContentTarget t;
+  t.size = 100;
+  t.etag = "abc";
+  auto req = [](std::string method, std::vector<std::pair<std::string, std::string>> headers) {
+    Request r;
+    r.method = std::move(method);
+    r.headers = std::move(headers);
+    return r;
+  };
+  EXPECT_TRUE(serves_from_first_byte(req("GET", {}), t));
+  EXPECT_TRUE(serves_from_first_byte(req("GET", {{"Range", "bytes=0-9"}}), t));
+  EXPECT_TRUE(serves_from_first_byte(req("GET", {{"Range", "bytes=0-"}}), t));
+  EXPECT_TRUE(serves_from_first_byte(req("GET", {{"Range", "bytes=-100"}}), t));  // the last 100 of 100
+  EXPECT_TRUE(serves_from_first_byte(req("GET", {{"Range", "bytes=10-"}, {"If-Range", "\"old\""}}), t));  // whole
+  EXPECT_FALSE(serves_from_first_byte(req("GET", {{"Range", "bytes=10-19"}}), t));
+  EXPECT_FALSE(serves_from_first_byte(req("GET", {{"Range", "bytes=-10"}}), t));
+  EXPECT_FALSE(serves_from_first_byte(req("GET", {{"Range", "bytes=500-"}}), t));       // 416
+  EXPECT_FALSE(serves_from_first_byte(req("GET", {{"If-None-Match", "\"abc\""}}), t));  // 304
+  EXPECT_FALSE(serves_from_first_byte(req("HEAD", {}), t));
+}
+
 }  // namespace
 }  // namespace sluice
