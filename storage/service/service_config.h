@@ -59,6 +59,11 @@ struct ServiceConfig {
   // The files API.
   Duration trash_retention = std::chrono::hours(24 * 30);  // trashed files are purged after this
   Duration public_max_age = std::chrono::minutes(5);       // Cache-Control max-age of public files
+
+  // Request rate limits per principal (storage/service/ratelimit): off unless SLUICE_RATE_LIMITS.
+  bool rate_limits = false;
+  std::string trusted_proxies;  // CIDR list whose X-Forwarded-For / Forwarded is believed
+  Duration rate_limit_cache_ttl = std::chrono::seconds(5);  // tier / override changes apply within it
 };
 
 }  // namespace sluice
