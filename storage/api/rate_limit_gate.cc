@@ -21,8 +21,8 @@ void add_rate_headers(HttpExchange& ex, const RateDecision& d, const char* polic
   ex.add_response_header("RateLimit-Limit", limit);
   ex.add_response_header("RateLimit-Remaining", remaining);
   ex.add_response_header("RateLimit-Reset", reset);
-  ex.add_response_header("RateLimit-Policy", std::string("\"") + policy + "\";q=" + limit + ";w=" +
-                                                 std::to_string(d.window_seconds));
+  ex.add_response_header("RateLimit-Policy",
+                         std::string("\"") + policy + "\";q=" + limit + ";w=" + std::to_string(d.window_seconds));
   ex.add_response_header("RateLimit", std::string("\"") + policy + "\";r=" + remaining + ";t=" + reset);
   ex.add_response_header("X-RateLimit-Limit", limit);
   ex.add_response_header("X-RateLimit-Remaining", remaining);

@@ -67,9 +67,7 @@ std::string tier_json(const Tier& t) {
   return out;
 }
 
-ApiError invalid(std::string field, std::string why) {
-  return ApiError(400, "invalid_request", field + " " + why);
-}
+ApiError invalid(std::string field, std::string why) { return ApiError(400, "invalid_request", field + " " + why); }
 
 // An integer field of `o` within [min, max].
 std::variant<int64_t, ApiError> int_field(simdjson::dom::object o, const char* name, int64_t min, int64_t max) {
@@ -161,8 +159,7 @@ Task<void> put_one(HttpExchange& ex, ServiceContexts* all) {
   if (!who) co_return;
   std::string name(ex.request().param("name"));
   if (!valid_tier_name(name))
-    co_return co_await respond_api_error(
-        ex, ApiError(400, "invalid_tier", "tier names are 1 to 64 of [a-z0-9_-]"));
+    co_return co_await respond_api_error(ex, ApiError(400, "invalid_tier", "tier names are 1 to 64 of [a-z0-9_-]"));
   auto body = co_await read_json_body(ex);
   if (auto* e = std::get_if<ApiError>(&body)) co_return co_await respond_api_error(ex, std::move(*e));
   auto parsed = parse_tier(name, std::get<std::string>(body));
@@ -246,8 +243,7 @@ Task<void> put_key_rate(HttpExchange& ex, ServiceContexts* all) {
   auto who = co_await authenticate_admin(ex, ctx);
   if (!who) co_return;
   std::string key(ex.request().param("id"));
-  if (!valid_uuid(key))
-    co_return co_await respond_api_error(ex, ApiError(404, "not_found", "no API key with this id"));
+  if (!valid_uuid(key)) co_return co_await respond_api_error(ex, ApiError(404, "not_found", "no API key with this id"));
   auto body = co_await read_json_body(ex);
   if (auto* e = std::get_if<ApiError>(&body)) co_return co_await respond_api_error(ex, std::move(*e));
   auto parsed = parse_override(std::get<std::string>(body));

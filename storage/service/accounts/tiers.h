@@ -34,7 +34,8 @@ Task<Result<Tier>> put_tier(PgPool& pg, Tier t);
 
 // Rate-limit overrides (nullopt: back to the tier's / the owner's value). Reason::not_found
 // for an unknown API key id.
-Task<Status> set_user_rate(PgPool& pg, std::string user, std::optional<int64_t> per_minute, std::optional<int64_t> burst);
+Task<Status> set_user_rate(PgPool& pg, std::string user, std::optional<int64_t> per_minute,
+                           std::optional<int64_t> burst);
 Task<Status> set_key_rate(PgPool& pg, std::string key_id, std::optional<int64_t> per_minute,
                           std::optional<int64_t> burst);
 

@@ -85,9 +85,11 @@ Result<TrustedProxies> TrustedProxies::parse(std::string_view list) {
     if (slash != std::string_view::npos) {
       std::string_view b = item.substr(slash + 1);
       unsigned n = 0;
-      if (b.empty() || b.size() > 3) return Error(Errc::invalid_argument, "bad prefix length in '" + std::string(item) + "'");
+      if (b.empty() || b.size() > 3)
+        return Error(Errc::invalid_argument, "bad prefix length in '" + std::string(item) + "'");
       for (char c : b) {
-        if (c < '0' || c > '9') return Error(Errc::invalid_argument, "bad prefix length in '" + std::string(item) + "'");
+        if (c < '0' || c > '9')
+          return Error(Errc::invalid_argument, "bad prefix length in '" + std::string(item) + "'");
         n = n * 10 + static_cast<unsigned>(c - '0');
       }
       if (n > (v4 ? 32u : 128u)) return Error(Errc::invalid_argument, "prefix too long in '" + std::string(item) + "'");

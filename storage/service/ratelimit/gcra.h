@@ -15,7 +15,9 @@ struct GcraState {
   int64_t tat_us = 0;
 };
 
-inline int64_t gcra_interval_us(const RateLimit& l) { return std::max<int64_t>(1, 60'000'000 / std::max<int64_t>(1, l.per_minute)); }
+inline int64_t gcra_interval_us(const RateLimit& l) {
+  return std::max<int64_t>(1, 60'000'000 / std::max<int64_t>(1, l.per_minute));
+}
 
 // Spends `cost` units at `now_us` when allowed; fills the figures of `d` either way.
 inline void gcra_spend(GcraState& s, const RateLimit& l, int64_t cost, int64_t now_us, RateDecision& d) {

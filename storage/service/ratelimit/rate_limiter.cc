@@ -176,7 +176,8 @@ Task<RateDecision> RateLimiter::spend(std::string key, RateLimit limit, int64_t 
   }
   // Partly granted: the rest arrives at the rate.
   int64_t missing_ms = (cost - after.tokens) * gcra_interval_us(limit) / 1000;
-  after.denied_until_ms = std::max(after.denied_until_ms, now + std::max<int64_t>(1, b.granted ? missing_ms : b.retry_ms));
+  after.denied_until_ms =
+      std::max(after.denied_until_ms, now + std::max<int64_t>(1, b.granted ? missing_ms : b.retry_ms));
   co_return decided(after, false, now, after.denied_until_ms - now);
 }
 

@@ -66,10 +66,10 @@ class RateLimiter {
  private:
   struct Entry {
     RateLimit limit;
-    int64_t tokens = 0;            // taken from Redis, not yet spent
-    int64_t redis_remaining = 0;   // what Redis had left at the last batch
-    int64_t reset_at_ms = 0;       // when Redis's allowance is full again (this clock)
-    int64_t denied_until_ms = 0;   // Redis refused: no new batch before this
+    int64_t tokens = 0;           // taken from Redis, not yet spent
+    int64_t redis_remaining = 0;  // what Redis had left at the last batch
+    int64_t reset_at_ms = 0;      // when Redis's allowance is full again (this clock)
+    int64_t denied_until_ms = 0;  // Redis refused: no new batch before this
     int64_t last_used_ms = 0;
     bool prefetching = false;
     GcraState local;  // the fallback's state

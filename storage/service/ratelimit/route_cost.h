@@ -16,8 +16,8 @@ inline constexpr int64_t kRequestCost = 1;        // everything else
 inline int64_t route_cost(std::string_view method, std::string_view path) {
   bool writes = method == "PUT" || method == "POST";
   if (!writes) return kRequestCost;
-  bool is_part = path.starts_with("/v1/uploads/") && path.find("/parts/") != std::string_view::npos &&
-                 !path.ends_with("/url");
+  bool is_part =
+      path.starts_with("/v1/uploads/") && path.find("/parts/") != std::string_view::npos && !path.ends_with("/url");
   bool carries_bytes = path == "/v1/files/content" || path == "/v1/files" || is_part;
   return carries_bytes ? kUploadRequestCost : kRequestCost;
 }
