@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rate limits measured (issue 15): (1) two Sluice instances on one PostgreSQL + Redis, a
-# sluice-load per instance hammering ONE user (GET /v1/quota): the rate admitted cluster-wide
-# vs the configured limit; (2) an authenticated, rate-limited GET /v1/quota by wrk with the
+# sluice-load per instance hammering ONE user (GET /v1/keys, a PostgreSQL read): the rate admitted cluster-wide
+# vs the configured limit; (2) an authenticated, rate-limited GET /v1/keys by wrk with the
 # limiter on vs off (one instance), and Redis commands per 1,000 requests (INFO commandstats).
 # Usage: bench/rate_limit_cluster.sh [duration_s=10] [per_minute=6000] [burst=100]
 set -euo pipefail
@@ -43,11 +43,13 @@ P1=$(free_port); P2=$(free_port)
 start "$P1" on; start "$P2" on
 set_rate "$P1" user-0 "{\"requestsPerMinute\":$RPM,\"burst\":$BURST}"
 sleep 0.2
+LOADS=()
 for p in "$P1" "$P2"; do
-  "$LOAD" --url "http://127.0.0.1:$p" --mode get --path /v1/quota --users 1 --concurrency 32 --threads 1 \
+  "$LOAD" --url "http://127.0.0.1:$p" --mode get --path /v1/keys --users 1 --concurrency 32 --threads 1 \
     --duration "${DUR}s" --expect-status 200 --json --quiet > "$SLUICE_LOCAL_STORE_DIR/load-$p.json" &
+  LOADS+=($!)
 done
-wait %3 %4 2>/dev/null || wait
+for l in "${LOADS[@]}"; do wait "$l" || true; done  # refusals count as failures: a non-zero exit
 ok=0; refused=0
 for p in "$P1" "$P2"; do
   f=$SLUICE_LOCAL_STORE_DIR/load-$p.json
@@ -60,15 +62,15 @@ printf "admitted %d (%.1f/s), refused %d; configured %.1f/s -> at most %s in %ss
   "$(python3 -c "print($ok/$allowed_max)")"
 stop_all
 
-echo "==> (2) wrk GET /v1/quota, one user far below its limit, limiter off vs on (1 instance, 1 core)"
+echo "==> (2) wrk GET /v1/keys, one user far below its limit, limiter off vs on (1 instance, 1 core)"
 TOKEN=$("$SLUICE" token --sub bench-wrk)
 for mode in off on off on; do
   P=$(free_port)
   start "$P" "$mode"
   [ "$mode" = on ] && set_rate "$P" bench-wrk '{"requestsPerMinute":600000000,"burst":100000000}'
-  curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P/v1/quota" >/dev/null
+  curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P/v1/keys" >/dev/null
   before=$(evalsha); before=${before:-0}
-  out=$(wrk -t 1 -c 32 -d "${DUR}s" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P/v1/quota")
+  out=$(wrk -t 1 -c 32 -d "${DUR}s" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P/v1/keys")
   after=$(evalsha); after=${after:-0}
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   total=$(echo "$out" | awk '/requests in/ {print $1}')
