@@ -64,7 +64,7 @@ stop_all
 
 echo "==> (2) wrk GET /v1/keys, one user far below its limit, limiter off vs on (1 instance, 1 core)"
 TOKEN=$("$SLUICE" token --sub bench-wrk)
-for mode in off on off on; do
+for mode in ${MODES:-off on off on on off}; do
   P=$(free_port)
   start "$P" "$mode"
   [ "$mode" = on ] && set_rate "$P" bench-wrk '{"requestsPerMinute":600000000,"burst":100000000}'

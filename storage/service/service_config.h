@@ -60,7 +60,8 @@ struct ServiceConfig {
   Duration trash_retention = std::chrono::hours(24 * 30);  // trashed files are purged after this
   Duration public_max_age = std::chrono::minutes(5);       // Cache-Control max-age of public files
 
-  // Request rate limits per principal (storage/service/ratelimit): off unless SLUICE_RATE_LIMITS.
+  // Request rate limits per principal (storage/service/ratelimit): off unless SLUICE_RATE_LIMITS=on
+  // (off by default so the suites and load runs that hammer one user are not limited).
   bool rate_limits = false;
   std::string trusted_proxies;  // CIDR list whose X-Forwarded-For / Forwarded is believed
   Duration rate_limit_cache_ttl = std::chrono::seconds(5);  // tier / override changes apply within it
