@@ -49,6 +49,12 @@ class HttpExchange {
   // Ask for the connection to close after this response (sets Connection: close).
   void close_after();
 
+  // A header every response to this request carries, whoever builds it (the rate-limit
+  // headers of a limited route, set before the handler answers).
+  void add_response_header(std::string name, std::string value);
+  // The peer's IP address as text ("127.0.0.1", "::1"); empty when unknown.
+  const std::string& peer_ip();
+
  private:
   ServerConnection& c_;
 };

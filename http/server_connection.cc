@@ -1,6 +1,7 @@
 #include "http/server_connection.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstdio>
@@ -18,6 +19,22 @@ bool valid_client_request_id(std::string_view id) {
           c == '.'))
       return false;
   return true;
+}
+
+// What a browser script may read of a response besides the CORS-safelisted headers.
+constexpr std::string_view kCorsExposed =
+    "ETag, Location, Upload-Offset, Retry-After, X-Request-Id, Content-Range, Content-Disposition, RateLimit, "
+    "RateLimit-Policy, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-RateLimit-Limit, "
+    "X-RateLimit-Remaining, X-RateLimit-Reset";
+constexpr std::string_view kCorsMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+constexpr std::string_view kCorsHeaders =
+    "Authorization, Content-Type, Content-Length, Content-MD5, Idempotency-Key, If-Match, If-None-Match, "
+    "If-Range, Range, Upload-Offset, X-Request-Id, X-Checksum-Sha256";
+
+bool has_header(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name) {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name)) return true;
+  return false;
 }
 }  // namespace
 
@@ -105,12 +122,25 @@ Task<void> ServerConnection::serve_request() {
   response_ = ResponseState::none;
   chunked_response_ = false;
   response_remaining_.reset();
+  extra_headers_.clear();
   body_done_ = !req.has_body();
   if (body_done_) {
     auto step = parser_.feed(buf_.bytes());  // moves the parser past the (empty) message end
     buf_.consume(step.consumed);
   }
   if (!req.keep_alive) close_after_ = true;
+
+  std::string_view origin = req.header("origin");
+  if (!origin.empty() && req.method == "OPTIONS" && req.has_header("access-control-request-method")) {
+    co_await answer_preflight(origin);
+    if (!body_done_) close_after_ = true;
+    co_return;
+  }
+  if (!origin.empty() && cors_allows(origin)) {
+    extra_headers_.emplace_back("Access-Control-Allow-Origin", std::string(origin));
+    extra_headers_.emplace_back("Access-Control-Expose-Headers", std::string(kCorsExposed));
+  }
+  if (!server_.options().cors_origins.empty()) extra_headers_.emplace_back("Vary", "Origin");
 
   auto match = server_.router().match(req.method, req.path());
   if (!match.handler) {
@@ -225,6 +255,19 @@ std::string ServerConnection::response_head(int status,
     h += ": ";
     h += v;
     h += "\r\n";
+  }
+  for (const auto& [k, v] : extra_headers_) {
+    if (has_header(headers, k)) continue;  // the handler's own value wins
+    h += k;
+    h += ": ";
+    h += v;
+    h += "\r\n";
+  }
+  if (!has_header(headers, "X-Content-Type-Options")) h += "X-Content-Type-Options: nosniff\r\n";
+  if (uint64_t hsts = server_.options().hsts_max_age_seconds) {
+    h += "Strict-Transport-Security: max-age=";
+    h += std::to_string(hsts);
+    h += "; includeSubDomains\r\n";
   }
   if (status != 204 && status != 304 && status >= 200) {
     if (length) {
@@ -362,6 +405,51 @@ Task<Status> HttpExchange::write(std::span<const char> data) { return c_.write(d
 Task<Status> HttpExchange::end() { return c_.end(); }
 bool HttpExchange::responded() const { return c_.response_ != ServerConnection::ResponseState::none; }
 void HttpExchange::close_after() { c_.close_after_ = true; }
+void HttpExchange::add_response_header(std::string name, std::string value) {
+  c_.extra_headers_.emplace_back(std::move(name), std::move(value));
+}
+const std::string& HttpExchange::peer_ip() { return c_.peer_ip(); }
+
+bool ServerConnection::cors_allows(std::string_view origin) const {
+  for (const auto& o : server_.options().cors_origins)
+    if (o == "*" || o == origin) return true;
+  return false;
+}
+
+// A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method), answered before
+// routing: 204 with the methods and headers a browser may use, or 403 for an origin not allowed.
+Task<void> ServerConnection::answer_preflight(std::string_view origin) {
+  if (!cors_allows(origin)) {
+    (void)co_await respond(Response::error(403, "cors_origin_refused", "this origin may not call the API"));
+    co_return;
+  }
+  Request& req = parser_.request();
+  Response r;
+  r.status = 204;
+  r.header("Access-Control-Allow-Origin", std::string(origin));
+  r.header("Access-Control-Allow-Methods", std::string(kCorsMethods));
+  std::string_view asked = req.header("access-control-request-headers");
+  r.header("Access-Control-Allow-Headers", asked.empty() ? std::string(kCorsHeaders) : std::string(asked));
+  r.header("Access-Control-Max-Age", std::to_string(server_.options().cors_max_age_seconds));
+  r.header("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
+  (void)co_await respond(std::move(r));
+}
+
+const std::string& ServerConnection::peer_ip() {
+  if (!peer_ip_) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    char text[INET6_ADDRSTRLEN] = "";
+    if (::getpeername(stream_->fd(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+      if (ss.ss_family == AF_INET)
+        ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
+      else if (ss.ss_family == AF_INET6)
+        ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, text, sizeof text);
+    }
+    peer_ip_ = std::string(text);
+  }
+  return *peer_ip_;
+}
 
 int status_for_body_error(const Error& e) {
   switch (e.code) {

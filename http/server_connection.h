@@ -51,6 +51,10 @@ class ServerConnection : public IntrusiveListNode {
   Task<void> send_error_and_close(int status, std::string message);
   Task<void> lingering_close();
   std::string next_request_id();
+  // CORS: whether `origin` may read responses; the preflight answer for an OPTIONS request.
+  bool cors_allows(std::string_view origin) const;
+  Task<void> answer_preflight(std::string_view origin);
+  const std::string& peer_ip();
 
   HttpServer& server_;
   std::unique_ptr<TcpStream> stream_;
@@ -59,6 +63,7 @@ class ServerConnection : public IntrusiveListNode {
   bool idle_ = true;
   bool interrupted_ = false;
   bool close_after_ = false;
+  std::optional<std::string> peer_ip_;  // looked up once per connection
 
   // Per request.
   uint64_t body_limit_ = 0;
@@ -70,6 +75,7 @@ class ServerConnection : public IntrusiveListNode {
   ResponseState response_ = ResponseState::none;
   bool chunked_response_ = false;
   std::optional<uint64_t> response_remaining_;
+  std::vector<std::pair<std::string, std::string>> extra_headers_;  // add_response_header()
 };
 
 }  // namespace sluice

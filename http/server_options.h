@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "http/request_parser.h"
@@ -20,6 +22,13 @@ struct ServerOptions {
   // Open connections this core serves at once; beyond it a new connection gets a short 503
   // (Retry-After) and is closed unread. 0: no cap (the fd limit is the only one).
   uint64_t max_connections = 0;
+
+  // Browser clients (CORS): the origins ("https://app.example.com", or "*") whose requests get
+  // Access-Control-Allow-Origin and whose preflight OPTIONS is answered; none by default.
+  std::vector<std::string> cors_origins;
+  unsigned cors_max_age_seconds = 600;  // how long a browser may cache a preflight answer
+  // Strict-Transport-Security max-age on every response; 0: not sent (plain HTTP deployments).
+  uint64_t hsts_max_age_seconds = 0;
 };
 
 }  // namespace sluice

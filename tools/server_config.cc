@@ -194,6 +194,43 @@ std::vector<Option> options() {
       {"events-unpublished-retention", "SLUICE_EVENTS_UNPUBLISHED_RETENTION",
        "without NATS every outbox row, with NATS dead letters, are deleted after this (default 7d; 0: never)",
        [](ServerConfig& c, std::string_view v) { return set_duration(c.service.events_unpublished_retention, v); }},
+      {"rate-limits", "SLUICE_RATE_LIMITS",
+       "per-principal request rate limits from the tiers (on or off, default off)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         if (v == "on") v = "true";
+         if (v == "off") v = "false";
+         return set_bool(c.service.rate_limits, v);
+       }},
+      {"trusted-proxies", "SLUICE_TRUSTED_PROXIES",
+       "CIDR list of proxies whose X-Forwarded-For/Forwarded names the client (default: none)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.trusted_proxies, v); }},
+      {"cors-origins", "SLUICE_CORS_ORIGINS",
+       "comma-separated origins browsers may call the API from, or * (default: none)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         c.http.cors_origins.clear();
+         while (!v.empty()) {
+           size_t comma = v.find(',');
+           std::string_view o = v.substr(0, comma);
+           while (!o.empty() && o.front() == ' ') o.remove_prefix(1);
+           while (!o.empty() && o.back() == ' ') o.remove_suffix(1);
+           if (!o.empty()) {
+             if (o != "*" && !o.starts_with("http://") && !o.starts_with("https://"))
+               return Error(Errc::invalid_argument, "origins look like https://app.example.com, got '" + std::string(o) + "'");
+             if (o.back() == '/') return Error(Errc::invalid_argument, "an origin has no path: '" + std::string(o) + "'");
+             c.http.cors_origins.emplace_back(o);
+           }
+           v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+         }
+         return Status();
+       }},
+      {"hsts", "SLUICE_HSTS",
+       "Strict-Transport-Security max-age on every response, e.g. 365d (default 0: not sent)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         Duration d{};
+         if (auto s = set_duration(d, v); !s.ok()) return s;
+         c.http.hsts_max_age_seconds = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+         return Status();
+       }},
       {"listen", "SLUICE_LISTEN", "address:port to listen on (default 127.0.0.1:8080)",
        [](ServerConfig& c, std::string_view v) -> Status {
          auto a = SocketAddress::parse(v);

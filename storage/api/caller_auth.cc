@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "http/json_writer.h"
+#include "storage/api/rate_limit_gate.h"
 
 namespace sluice {
 
@@ -50,6 +51,8 @@ Task<std::optional<Principal>> authenticate_any(HttpExchange& ex, ServiceContext
     co_await respond_api_error(ex, std::move(e));
     co_return std::nullopt;
   }
+  // Failed attempts count against the client address: guessing keys costs like any request.
+  if (!co_await limit_failed_auth(ex, ctx)) co_return std::nullopt;
   ApiError e(401, "unauthenticated", who.error().message);
   e.with_header("WWW-Authenticate", "Bearer realm=\"sluice\", error=\"invalid_token\"");
   co_await respond_api_error(ex, std::move(e));
@@ -61,6 +64,7 @@ Task<std::optional<Principal>> authenticate_any(HttpExchange& ex, ServiceContext
 Task<std::optional<Principal>> authenticate_caller(HttpExchange& ex, ServiceContext& ctx, ApiScope need) {
   auto who = co_await authenticate_any(ex, ctx);
   if (!who) co_return std::nullopt;
+  if (!co_await limit_caller(ex, ctx, *who)) co_return std::nullopt;
   if (!who->has(need)) {
     co_await respond_api_error(ex, insufficient_scope(*who, need));
     co_return std::nullopt;
@@ -71,6 +75,7 @@ Task<std::optional<Principal>> authenticate_caller(HttpExchange& ex, ServiceCont
 Task<std::optional<Principal>> authenticate_admin(HttpExchange& ex, ServiceContext& ctx) {
   auto who = co_await authenticate_any(ex, ctx);
   if (!who) co_return std::nullopt;
+  if (!co_await limit_caller(ex, ctx, *who)) co_return std::nullopt;
   if (!who->is_admin()) {
     co_await respond_api_error(ex, ApiError(403, "forbidden", "this endpoint needs the admin or root role"));
     co_return std::nullopt;

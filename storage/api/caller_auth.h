@@ -21,6 +21,10 @@ inline ServiceContext& core_context(HttpExchange& ex, ServiceContexts* all) { re
 // log_detail, if any, goes to the log with the request id.
 Task<void> respond_api_error(HttpExchange& ex, ApiError e);
 
+// Every authenticated call passes the rate-limit gate (rate_limit_gate.h) here: the caller's
+// limit is spent and its RateLimit headers added; over it, 429 and nullopt. A failed
+// authentication is charged to the client address.
+//
 // The caller, or nullopt after answering 401 (no, bad or expired credentials), 503 with
 // Retry-After (they cannot be checked now, e.g. the API-key table is unreachable) or 403
 // `insufficient_scope` (an API key without `need`; a JWT holds every scope).

@@ -7,6 +7,7 @@
 #include "http/json_writer.h"
 #include "storage/api/caller_auth.h"
 #include "storage/api/content_response.h"
+#include "storage/api/rate_limit_gate.h"
 #include "storage/service/files/content_disposition.h"
 #include "storage/service/files/public_files.h"
 
@@ -31,8 +32,10 @@ std::string public_file_json(const FileRecord& f) {
   return out;
 }
 
-// The public file of the route's {id}, or nullopt after answering the one 404 every other file gets.
+// The public file of the route's {id}, or nullopt after answering the one 404 every other file
+// gets (or 429: public routes are limited by client address).
 Task<std::optional<FileRecord>> public_file(HttpExchange& ex, ServiceContext& ctx) {
+  if (!co_await limit_public(ex, ctx)) co_return std::nullopt;
   std::string id(ex.request().param("id"));
   auto f = co_await service::find_public_file(*ctx.pg, std::move(id));
   if (!f.ok()) {

@@ -7,6 +7,7 @@
 
 #include "http/json_writer.h"
 #include "storage/api/caller_auth.h"
+#include "storage/api/rate_limit_gate.h"
 #include "storage/api/content_response.h"
 #include "storage/api/json_body.h"
 #include "storage/service/files/content_disposition.h"
@@ -84,6 +85,7 @@ std::string locked_json(const service::OpenShare& s) {
 
 Task<void> get_share(HttpExchange& ex, ServiceContexts* all, const ShareRouteOptions* opts) {
   ServiceContext& ctx = core_context(ex, all);
+  if (!co_await limit_public(ex, ctx)) co_return;  // per client address
   auto s = co_await open(ex, ctx);
   if (!s) co_return;
   if (s->touch_due) co_await service::touch_share(*ctx.pg, s->id);
@@ -94,6 +96,7 @@ Task<void> get_share(HttpExchange& ex, ServiceContexts* all, const ShareRouteOpt
 
 Task<void> get_content(HttpExchange& ex, ServiceContexts* all, const ShareRouteOptions* opts) {
   ServiceContext& ctx = core_context(ex, all);
+  if (!co_await limit_public(ex, ctx)) co_return;  // per client address
   auto s = co_await open(ex, ctx);
   if (!s) co_return;
   if (!unlocked(ex.request(), *s, *opts)) {
@@ -132,6 +135,7 @@ Task<void> get_content(HttpExchange& ex, ServiceContexts* all, const ShareRouteO
 
 Task<void> unlock(HttpExchange& ex, ServiceContexts* all, const ShareRouteOptions* opts) {
   ServiceContext& ctx = core_context(ex, all);
+  if (!co_await limit_public(ex, ctx)) co_return;  // per client address
   auto body = co_await read_json_body(ex);
   if (auto* e = std::get_if<ApiError>(&body)) co_return co_await respond_api_error(ex, std::move(*e));
   std::string password;

@@ -22,7 +22,10 @@
 #include "storage/api/key_routes.h"
 #include "storage/api/ops_routes.h"
 #include "storage/api/quota_routes.h"
+#include "storage/api/tier_routes.h"
 #include "storage/service/auth/api_key_store.h"
+#include "storage/service/ratelimit/limit_cache.h"
+#include "storage/service/ratelimit/rate_limiter.h"
 #include "storage/store/local/local_store.h"
 #include "storage/store/s3/s3_store.h"
 
@@ -38,6 +41,8 @@ struct Service::CoreParts {
   std::unique_ptr<ApiKeyStore> api_keys;
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<JanitorTask> janitor;  // core 0 only
+  std::unique_ptr<LimitCache> limit_cache;
+  std::unique_ptr<RateLimiter> rate_limiter;
 };
 
 Service::Service(ServiceConfig config, unsigned cores)
@@ -133,6 +138,9 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
   s->share_options_.public_url = c.public_url;
   s->share_hashing_ = std::make_unique<WorkerPool>(WorkerPoolOptions{.threads = 2, .max_queued = 64});
   s->share_options_.hashing = s->share_hashing_.get();
+  auto proxies = TrustedProxies::parse(c.trusted_proxies);
+  if (!proxies.ok()) return Error(Errc::invalid_argument, "SLUICE_TRUSTED_PROXIES: " + proxies.error().message);
+  s->trusted_proxies_ = std::move(*proxies);
   return s;
 }
 
@@ -148,6 +156,7 @@ void Service::add_routes(Router& router) {
   if (enabled()) add_share_routes(router, &contexts_, &share_options_);
   if (enabled()) add_public_share_routes(router, &contexts_, &share_options_);
   if (enabled()) add_quota_routes(router, &contexts_);
+  if (enabled()) add_tier_routes(router, &contexts_);
   add_ops_routes(router, &contexts_);
 }
 
@@ -214,6 +223,15 @@ Task<Status> Service::start_core(Reactor& r) {
     ctx->auth = parts->auth.get();
     ctx->api_keys = parts->api_keys.get();
     ctx->redis = parts->redis.get();
+    ctx->trusted_proxies = &trusted_proxies_;
+    if (config_.rate_limits) {
+      parts->limit_cache = std::make_unique<LimitCache>(*parts->pg, &ctx->background, config_.rate_limit_cache_ttl,
+                                                        RateLimit{});
+      parts->rate_limiter =
+          std::make_unique<RateLimiter>(parts->redis.get(), config_.redis_fail_open, &ctx->background);
+      ctx->limit_cache = parts->limit_cache.get();
+      ctx->rate_limiter = parts->rate_limiter.get();
+    }
   }
   contexts_[core] = std::move(ctx);
   parts_[core] = std::move(parts);

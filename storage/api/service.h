@@ -3,6 +3,8 @@
 // Redis client, object store, slots and leases. Start-up and shutdown happen per core.
 #pragma once
 
+#include "storage/service/ratelimit/client_address.h"
+
 #include <latch>
 #include <memory>
 
@@ -40,6 +42,7 @@ class Service {
   Service(ServiceConfig config, unsigned cores);
 
   ServiceConfig config_;
+  TrustedProxies trusted_proxies_;  // parsed from config_.trusted_proxies; read by every core
   auth::JwtVerifier jwt_;
   ServiceContexts contexts_;
   std::vector<std::unique_ptr<CoreParts>> parts_;

@@ -70,6 +70,11 @@ struct ServiceConfig {
   Duration events_retention = std::chrono::hours(24);            // published outbox rows, then deleted
   // Without NATS: every outbox row is deleted after this; with NATS: dead letters only. 0: never.
   Duration events_unpublished_retention = std::chrono::hours(24 * 7);
+  // Request rate limits per principal (storage/service/ratelimit): off unless SLUICE_RATE_LIMITS=on
+  // (off by default so the suites and load runs that hammer one user are not limited).
+  bool rate_limits = false;
+  std::string trusted_proxies;  // CIDR list whose X-Forwarded-For / Forwarded is believed
+  Duration rate_limit_cache_ttl = std::chrono::seconds(5);  // tier / override changes apply within it
 };
 
 }  // namespace sluice

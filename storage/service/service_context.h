@@ -19,8 +19,11 @@
 namespace sluice {
 
 class ApiKeyStore;
+class LimitCache;
+class RateLimiter;
 class RedisClient;
 class EventRelay;
+class TrustedProxies;
 struct HttpServerStats;
 
 struct UploadLimits {
@@ -53,6 +56,11 @@ struct ServiceContext {
   RedisClient* redis = nullptr;  // null without Redis; for readiness and admin
   const HttpServerStats* http_stats = nullptr;  // set by whoever owns the core's HttpServer
   const EventRelay* events = nullptr;  // the process's outbox relay (its own thread), for /metrics
+  // Request rate limits (both null when SLUICE_RATE_LIMITS is off): this core's limiter and its
+  // cache of principals' limits; the trusted proxies are shared, read-only.
+  RateLimiter* rate_limiter = nullptr;
+  LimitCache* limit_cache = nullptr;
+  const TrustedProxies* trusted_proxies = nullptr;
   UploadLimits limits;
   UploadStats upload_stats;
   // Clean-up work that outlives a request (abort an object, release a reservation); drained at

@@ -73,6 +73,7 @@ Result<Principal> ApiKeyStore::check(Entry& e, const std::string& secret, int64_
   p.user_id = e.owner;
   p.role = auth::Role::user;  // keys never carry more than a user's rights
   p.via_api_key = true;
+  p.api_key_id = e.id;
   p.scopes = e.scopes;
   return p;
 }

@@ -14,6 +14,7 @@ struct Principal {
   auth::Role role = auth::Role::user;
   std::string tier;  // empty: the account's tier (or the default for new accounts)
   bool via_api_key = false;
+  std::string api_key_id;  // the key's id when via_api_key (its own rate limit)
   ApiScopes scopes = kAllApiScopes;  // a JWT holds every scope; a key those it was created with
 
   bool is_admin() const { return role == auth::Role::admin || role == auth::Role::root; }
