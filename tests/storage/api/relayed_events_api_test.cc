@@ -2,7 +2,8 @@
 // that are not file commits. upload.aborted for every way an upload ends without a file (a
 // session deleted twice, a session the janitor finds silent, a PUT refused for its checksum, a
 // PUT and a form upload whose client hangs up, a stalled PUT the janitor fails before its client
-// hangs up), once each and never for a committed file.
+// hangs up), once each and never for a committed file; share.created, share.accessed (each
+// counted download) and share.revoked, once each, never carrying the token.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -227,6 +228,85 @@ TEST(RelayedEventsApi, UploadsEndingWithoutAFileAreAnnouncedOnce) {
     }
   EXPECT_EQ(uploaded_seen, 1);
   expect_envelopes(events, "ABORTED", {{"sluice.upload.aborted", aborted}});
+}
+
+TEST(RelayedEventsApi, ShareEventsArriveOnceWithTheirEnvelope) {
+  NatsTestServer nats;
+  ASSERT_TRUE(nats.start());
+  std::string owner, share_id, other_id, file_id, token;
+  with_mpu_env(
+      "local",
+      [&](MpuEnv& env) -> Task<void> {
+        owner = env.user("sharer");
+        std::string tok = token_for(owner);
+        auto up = co_await env.req("PUT", "/v1/files/content?name=shared.txt", tok, "shared bytes",
+                                   "Content-Type: text/plain\r\n");
+        EXPECT_EQ(up.status, 201) << up.body;
+        file_id = json_str(up.body, "id");
+        auto made = co_await env.req("POST", "/v1/files/" + file_id + "/shares", tok, "{\"maxDownloads\":2}",
+                                     "Content-Type: application/json\r\n");
+        EXPECT_EQ(made.status, 201) << made.body;
+        share_id = json_str(made.body, "id");
+        token = json_str(made.body, "token");
+        std::string base = "/public/v1/shares/" + token;
+        // Metadata is not an access; each counted download is; one past the limit is refused.
+        EXPECT_EQ((co_await env.req("GET", base, "")).status, 200);
+        EXPECT_EQ((co_await env.req("GET", base + "/content", "")).status, 200);
+        EXPECT_EQ((co_await env.req("GET", base + "/content", "")).status, 200);
+        EXPECT_NE((co_await env.req("GET", base + "/content", "")).status, 200);
+        // A second share, revoked (twice: the second is a 404 and no event).
+        auto other = co_await env.req("POST", "/v1/files/" + file_id + "/shares", tok, "{}",
+                                      "Content-Type: application/json\r\n");
+        EXPECT_EQ(other.status, 201) << other.body;
+        other_id = json_str(other.body, "id");
+        EXPECT_EQ((co_await env.req("DELETE", "/v1/shares/" + other_id, tok)).status, 204);
+        EXPECT_EQ((co_await env.req("DELETE", "/v1/shares/" + other_id, tok)).status, 404);
+        EXPECT_EQ(co_await wait_published(env), 0);
+      },
+      publishing_to(nats, "SHARES"));
+  ASSERT_FALSE(share_id.empty());
+  ASSERT_FALSE(token.empty());
+  auto events = read_stream(nats.url(), "SHARES");
+  // file.uploaded, share.created x2, share.accessed x2, share.revoked.
+  ASSERT_EQ(events.size(), 6u);
+  simdjson::dom::parser parser;
+  std::map<std::string, std::vector<int64_t>> counts_of;  // type -> downloadCount, in stream order
+  std::vector<std::string> order_of_first;                // the first share's event types, in order
+  std::set<std::string> ids;
+  for (const auto& e : events) {
+    EXPECT_EQ(e.data.find(token), std::string::npos) << "the token went out: " << e.data;
+    EXPECT_TRUE(ids.insert(e.msg_id).second) << "twice: " << e.msg_id;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(e.data).get(doc), simdjson::SUCCESS) << e.data;
+    std::string type{std::string_view(doc["type"])};
+    if (type == "sluice.file.uploaded") continue;
+    EXPECT_EQ(std::string_view(doc["specversion"]), "1.0");
+    EXPECT_EQ(std::string_view(doc["id"]), e.msg_id);
+    EXPECT_EQ(std::string_view(doc["source"]), "/sluice/events-test");
+    EXPECT_EQ(e.subject, "t.SHARES." + type.substr(std::string("sluice.").size()));
+    std::string subject{std::string_view(doc["subject"])};
+    EXPECT_TRUE(subject == share_id || subject == other_id) << subject;
+    EXPECT_EQ(std::string_view(doc["data"]["owner"]), owner);
+    EXPECT_EQ(std::string_view(doc["data"]["fileId"]), file_id);
+    int64_t count = -1;
+    EXPECT_EQ(doc["data"]["downloadCount"].get(count), simdjson::SUCCESS) << e.data;
+    if (subject == share_id) {
+      order_of_first.push_back(type);
+      counts_of[type].push_back(count);
+      int64_t max = -1;
+      EXPECT_EQ(doc["data"]["maxDownloads"].get(max), simdjson::SUCCESS) << e.data;
+      EXPECT_EQ(max, 2);
+    } else {
+      counts_of[type + " (other)"].push_back(count);
+      EXPECT_TRUE(doc["data"]["maxDownloads"].is_null()) << e.data;
+    }
+  }
+  EXPECT_EQ(order_of_first,
+            (std::vector<std::string>{"sluice.share.created", "sluice.share.accessed", "sluice.share.accessed"}));
+  EXPECT_EQ(counts_of["sluice.share.created"], std::vector<int64_t>{0});
+  EXPECT_EQ(counts_of["sluice.share.accessed"], (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(counts_of["sluice.share.created (other)"], std::vector<int64_t>{0});
+  EXPECT_EQ(counts_of["sluice.share.revoked (other)"], std::vector<int64_t>{0});
 }
 
 }  // namespace
