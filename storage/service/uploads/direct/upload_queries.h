@@ -88,14 +88,15 @@ inline constexpr PgStatement kPurgeLiveName{
     "SELECT f.id::text, f.object_key FROM f",
     4};
 
-// $1 file id, $2 reserved amount. Marks an in-flight file failed and gives its reservation back;
-// does nothing if the file is no longer 'uploading' (so repeating it is harmless).
+// $1 file id, $2 reserved amount. Marks an in-flight file failed, gives its reservation back and
+// writes its upload.aborted event; does nothing if the file is no longer 'uploading' (so
+// repeating it is harmless).
 inline constexpr PgStatement kFail{
     "sluice_fail_file",
     "WITH f AS ("
     "  UPDATE sluice.files SET status = 'failed', updated_at = now()"
-    "  WHERE id = $1::uuid AND status = 'uploading' RETURNING owner"
-    ")"
+    "  WHERE id = $1::uuid AND status = 'uploading' RETURNING *"
+    "), e AS (" SLUICE_SQL_UPLOAD_ABORTED_EVENT("'failed'", "NULL") ")"
     "UPDATE sluice.accounts SET reserved_bytes = reserved_bytes - $2, reserved_files = reserved_files - 1,"
     "       updated_at = now() "
     "WHERE user_id = (SELECT owner FROM f)",

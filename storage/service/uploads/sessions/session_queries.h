@@ -158,18 +158,18 @@ inline constexpr PgStatement kPurgeSessionName{
     1};
 
 // $1 upload id, $2 final state ('aborted' or 'failed'), $3 whether a 'completing' session may
-// be ended too. Ends the session, fails its file and gives the reservation back. Returns the
-// number of sessions changed (0 or 1).
+// be ended too. Ends the session, fails its file (with its upload.aborted event) and gives the
+// reservation back. Returns the number of sessions changed (0 or 1).
 inline constexpr PgStatement kEndSession{
     "sluice_mpu_end",
     "WITH u AS ("
     "  UPDATE sluice.uploads SET state = $2, updated_at = now()"
     "  WHERE id = $1::uuid AND (state = 'active' OR ($3::boolean AND state = 'completing'))"
-    "  RETURNING file_id, owner, reserved_bytes"
+    "  RETURNING id, file_id, owner, reserved_bytes, state"
     "), f AS ("
     "  UPDATE sluice.files f SET status = 'failed', updated_at = now()"
-    "  FROM u WHERE f.id = u.file_id AND f.status = 'uploading' RETURNING f.id"
-    "), a AS ("
+    "  FROM u WHERE f.id = u.file_id AND f.status = 'uploading' RETURNING f.*"
+    "), e AS (" SLUICE_SQL_UPLOAD_ABORTED_EVENT("(SELECT u.state FROM u)", "(SELECT u.id::text FROM u)") "), a AS ("
     "  UPDATE sluice.accounts a SET reserved_bytes = a.reserved_bytes - u.reserved_bytes,"
     "         reserved_files = a.reserved_files - 1, updated_at = now()"
     "  FROM u WHERE a.user_id = u.owner AND EXISTS (SELECT 1 FROM f) RETURNING a.user_id"
@@ -205,14 +205,15 @@ inline constexpr PgStatement kOrphanFiles{
     "ORDER BY f.updated_at LIMIT $2",
     2};
 
-// $1 file id, $2 reserved amount. upload_sql::kFail, except that a reservation already smaller
-// than the amount (an unsized upload reserved by another rule) is not driven negative.
+// $1 file id, $2 reserved amount. upload_sql::kFail (upload.aborted event included), except that
+// a reservation already smaller than the amount (an unsized upload reserved by another rule) is
+// not driven negative.
 inline constexpr PgStatement kFailOrphan{
     "sluice_janitor_fail_orphan",
     "WITH f AS ("
     "  UPDATE sluice.files SET status = 'failed', updated_at = now()"
-    "  WHERE id = $1::uuid AND status = 'uploading' RETURNING owner"
-    ")"
+    "  WHERE id = $1::uuid AND status = 'uploading' RETURNING *"
+    "), e AS (" SLUICE_SQL_UPLOAD_ABORTED_EVENT("'failed'", "NULL") ")"
     "UPDATE sluice.accounts SET reserved_bytes = GREATEST(reserved_bytes - $2, 0),"
     "       reserved_files = GREATEST(reserved_files - 1, 0), updated_at = now() "
     "WHERE user_id = (SELECT owner FROM f) RETURNING user_id",
