@@ -44,6 +44,7 @@ JanitorReport& JanitorReport::operator+=(const JanitorReport& o) {
   files_expired += o.files_expired;
   trash_purged += o.trash_purged;
   purges_finished += o.purges_finished;
+  temp_files_swept += o.temp_files_swept;
   errors += o.errors;
   return *this;
 }
@@ -63,6 +64,7 @@ std::string JanitorReport::to_json() const {
   w.key("filesExpired").uint64(files_expired);
   w.key("trashPurged").uint64(trash_purged);
   w.key("purgesFinished").uint64(purges_finished);
+  w.key("tempFilesSwept").uint64(temp_files_swept);
   w.key("errors").uint64(errors);
   w.end_object();
   return out;
@@ -367,6 +369,18 @@ Task<Janitor::Counts> Janitor::finish_stale_purges() {
   co_return c;
 }
 
+Task<Janitor::Counts> Janitor::sweep_temp_files() {
+  Counts c;
+  auto swept = co_await store_.sweep_temp_files();
+  if (!swept.ok()) {
+    log_failure("temp_files", "", swept.error());
+    ++c.errors;
+    co_return c;
+  }
+  c.done = *swept;
+  co_return c;
+}
+
 Task<JanitorReport> Janitor::run_once() {
   Clock::time_point started = Clock::now();
   JanitorReport r;
@@ -383,6 +397,8 @@ Task<JanitorReport> Janitor::run_once() {
   // After the passes above, whose rows no longer want their store uploads.
   Counts store = co_await abort_unwanted_store_uploads();
   r.store_uploads_aborted = store.done;
+  Counts temp = co_await sweep_temp_files();
+  r.temp_files_swept = temp.done;
   Counts leases = co_await sweep_leases();
   r.leases_swept = leases.done;
   // Purges whose purger died first (their rows are already 'deleted'), then new ones.
@@ -394,7 +410,7 @@ Task<JanitorReport> Janitor::run_once() {
   r.trash_purged = old_trash.done;
   r.leases_released = completions.leases + stale.leases + orphans.leases;
   r.errors = completions.errors + stale.errors + orphans.errors + idle.errors + store.errors + leases.errors +
-             stale_purges.errors + expired.errors + old_trash.errors;
+             stale_purges.errors + expired.errors + old_trash.errors + temp.errors;
   int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   log_event(r.repaired() > 0 || r.errors > 0 ? LogLevel::info : LogLevel::debug, "janitor_run",
             {{"stale_sessions", r.stale_sessions},
@@ -408,6 +424,7 @@ Task<JanitorReport> Janitor::run_once() {
              {"files_expired", r.files_expired},
              {"trash_purged", r.trash_purged},
              {"purges_finished", r.purges_finished},
+             {"temp_files_swept", r.temp_files_swept},
              {"errors", r.errors},
              {"duration_ms", ms}});
   co_return r;

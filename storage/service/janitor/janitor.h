@@ -2,8 +2,8 @@
 // leaks: multipart sessions whose heartbeat stopped (aborted in the store, reservation and lease
 // released), completes that died half-way (committed if the store joined the object, failed
 // otherwise), direct uploads left 'uploading' past the upload timeout (and the reservation of
-// accounts with nothing left in flight), store multipart uploads no row wants, and expired
-// Redis leases. Each repair claims its row first, so a janitor racing
+// accounts with nothing left in flight), store multipart uploads no row wants, temp files
+// of dead writers, and expired Redis leases. Each repair claims its row first, so a janitor racing
 // a live request (or another janitor) never undoes the request's work.
 #pragma once
 
@@ -43,11 +43,13 @@ struct JanitorReport {
   uint64_t files_expired = 0;          // files purged because their expiresAt passed
   uint64_t trash_purged = 0;           // trashed files purged after the retention
   uint64_t purges_finished = 0;        // objects removed and rows dropped for purges a crash cut short
+  uint64_t temp_files_swept = 0;       // store temp files (and dirs) whose writer died
   uint64_t errors = 0;                 // repairs that failed (retried on the next run)
 
   uint64_t repaired() const {
     return stale_sessions + completions_committed + completions_failed + orphan_uploads + accounts_reconciled +
-           store_uploads_aborted + leases_swept + files_expired + trash_purged + purges_finished;
+           store_uploads_aborted + leases_swept + files_expired + trash_purged + purges_finished +
+           temp_files_swept;
   }
   JanitorReport& operator+=(const JanitorReport& o);
   std::string to_json() const;
@@ -79,6 +81,7 @@ class Janitor {
   Task<Counts> purge_old_trash();
   Task<Counts> purge_in_batches(const PgStatement& purge, std::string what, std::optional<int64_t> age_seconds);
   Task<Counts> finish_stale_purges();
+  Task<Counts> sweep_temp_files();
   Task<bool> release_lease(std::string user, std::string lease_id);
 
   PgPool& pg_;
