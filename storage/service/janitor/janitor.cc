@@ -8,6 +8,7 @@
 #include "storage/service/files/file_purge.h"
 #include "storage/service/files/name_conflict.h"
 #include "storage/service/files/purge_queries.h"
+#include "storage/service/janitor/lease_queries.h"
 #include "storage/service/uploads/sessions/session_completion.h"
 #include "storage/service/uploads/sessions/session_ending.h"
 #include "storage/service/uploads/sessions/session_queries.h"
@@ -309,9 +310,38 @@ Task<Janitor::Counts> Janitor::sweep_leases() {
       auto removed = co_await redis_->command(std::move(drop), deadline_after(std::chrono::seconds(2)));
       if (removed.ok()) c.done += static_cast<uint64_t>(removed->integer);
       else ++c.errors;
+      Counts finished = co_await drop_finished_leases(key.str);
+      c.done += finished.done;
+      c.errors += finished.errors;
     }
     cursor = page->elements[0].str;
     if (cursor == "0") break;
+  }
+  co_return c;
+}
+
+Task<Janitor::Counts> Janitor::drop_finished_leases(std::string key) {
+  Counts c;
+  std::vector<std::string> range{"ZRANGE", key, "0", "-1"};
+  auto members = co_await redis_->command(std::move(range), deadline_after(std::chrono::seconds(2)));
+  if (!members.ok()) {
+    ++c.errors;
+    co_return c;
+  }
+  std::vector<std::string> ids;
+  for (const RedisReply& m : members->elements) ids.push_back(m.str);
+  if (ids.empty()) co_return c;
+  auto finished = co_await pg_.query(janitor_sql::kFinishedLeases, ids);
+  if (!finished.ok()) {
+    log_failure("finished_leases", key, finished.error());
+    ++c.errors;
+    co_return c;
+  }
+  for (int i = 0; i < finished->rows(); ++i) {
+    std::vector<std::string> rem{"ZREM", key, std::string(finished->text(i, 0))};
+    auto removed = co_await redis_->command(std::move(rem), deadline_after(std::chrono::seconds(2)));
+    if (removed.ok()) c.done += static_cast<uint64_t>(removed->integer);
+    else ++c.errors;
   }
   co_return c;
 }

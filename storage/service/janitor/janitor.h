@@ -39,7 +39,7 @@ struct JanitorReport {
   uint64_t accounts_reconciled = 0;    // reservations held with nothing in flight, zeroed
   uint64_t store_uploads_aborted = 0;  // store multipart uploads without a session
   uint64_t leases_released = 0;        // leases of the sessions and uploads above
-  uint64_t leases_swept = 0;           // expired leases removed from Redis
+  uint64_t leases_swept = 0;           // expired leases, and leases of finished uploads, removed from Redis
   uint64_t files_expired = 0;          // files purged because their expiresAt passed
   uint64_t trash_purged = 0;           // trashed files purged after the retention
   uint64_t purges_finished = 0;        // objects removed and rows dropped for purges a crash cut short
@@ -77,6 +77,8 @@ class Janitor {
   Task<Counts> reconcile_idle_accounts();
   Task<Counts> abort_unwanted_store_uploads();
   Task<Counts> sweep_leases();
+  // Leases in `key` whose upload committed or failed (their holder died before releasing them).
+  Task<Counts> drop_finished_leases(std::string key);
   Task<Counts> purge_expired_files();
   Task<Counts> purge_old_trash();
   Task<Counts> purge_in_batches(const PgStatement& purge, std::string what, std::optional<int64_t> age_seconds);
