@@ -32,6 +32,9 @@ Error errno_error(std::string_view what, int negative_errno) {
   else if (e == ECANCELED) code = Errc::cancelled;
   else if (e == ECONNRESET || e == EPIPE || e == ECONNABORTED) code = Errc::closed;
   else if (e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH) code = Errc::unavailable;
+  // A full disk or quota is a shortage that passes (space is freed, a volume grows): the
+  // caller may retry later, as with a dependency that is down.
+  else if (e == ENOSPC || e == EDQUOT) code = Errc::unavailable;
   std::string msg(what);
   msg += ": ";
   msg += std::strerror(e);

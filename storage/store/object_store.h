@@ -127,6 +127,10 @@ class ObjectStore {
   // (io_uring ops, never blocking the reactor; local disk I/O has no deadline).
   virtual Task<Status> probe(Deadline deadline) = 0;
 
+  // Ops-only (janitor): removes temporary files that no live writer owns any more (what a killed
+  // process left); how many entries went. Only the local store has any.
+  virtual Task<Result<uint64_t>> sweep_temp_files() { co_return uint64_t{0}; }
+
   // Releases what the store keeps open (pooled connections, work in flight); awaited before the
   // store is destroyed. The default has nothing to release.
   virtual Task<void> shutdown() { co_return; }

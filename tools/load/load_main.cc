@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -19,6 +20,7 @@
 #include "tools/load/load_options.h"
 #include "tools/load/load_report.h"
 #include "tools/load/load_runner.h"
+#include "tools/load/upload_records.h"
 
 using namespace sluice;
 using namespace sluice::load;
@@ -91,6 +93,22 @@ int main(int argc, char** argv) {
   auto plan = std::make_unique<LoadPlan>();
   plan->options = std::move(*parsed);
   LoadOptions& o = plan->options;
+  if (o.mode == LoadMode::check) {
+    auto records = read_upload_records(o.records_path);
+    if (!records) {
+      std::fprintf(stderr, "sluice-load: %s\n", records.error().message.c_str());
+      return 2;
+    }
+    plan->records = std::move(*records);
+    if (plan->records.empty()) {
+      std::fprintf(stderr, "sluice-load: %s lists no uploads; nothing to check\n", o.records_path.c_str());
+      return 0;
+    }
+    o.count = plan->records.size();
+    o.duration = Duration::zero();
+    o.users = 1;
+    for (const AckedUpload& u : plan->records) o.users = std::max(o.users, u.user + 1);
+  }
 
   unsigned threads = o.threads ? o.threads : available_cores();
   if (threads > o.concurrency) threads = o.concurrency;
@@ -150,5 +168,12 @@ int main(int argc, char** argv) {
   for (const LoadStats& s : stats) total += s;
   std::string report = o.json ? format_json_report(o, run, total) : format_text_report(o, run, total);
   std::fputs(report.c_str(), stdout);
+  if (!o.records_path.empty() && o.mode != LoadMode::check && o.mode != LoadMode::get) {
+    if (Status s = write_upload_records(o.records_path, total.acked); !s) {
+      std::fprintf(stderr, "sluice-load: %s\n", s.error().message.c_str());
+      return 1;
+    }
+  }
+  if (o.mode == LoadMode::check) return total.failed == 0 ? 0 : 1;
   return total.succeeded > 0 ? 0 : 1;
 }

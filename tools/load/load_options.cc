@@ -11,6 +11,7 @@ std::string_view mode_name(LoadMode m) {
     case LoadMode::form: return "form";
     case LoadMode::multipart: return "multipart";
     case LoadMode::get: return "get";
+    case LoadMode::check: return "check";
   }
   return "?";
 }
@@ -22,6 +23,7 @@ std::string load_usage() {
                                  form: multipart/form-data POST with a path field and one file
                                  multipart: POST /v1/uploads, PUT parts, POST complete
                                  get: GET {path} (metadata calls; use with --rate)
+  --mode check         read back every upload listed in --records and compare it
   --path P             request path (default /v1/files/content, /v1/files, /v1/uploads)
   --query Q            put query (default path={upload-path}&name=f{run}-{n}; '' for none);
                        {n} upload number, {run} random run id, {user} user number
@@ -41,6 +43,8 @@ std::string load_usage() {
   --continue-timeout D how long to wait for 100 Continue before sending anyway (default 1s)
   --verify-sample F    read back this fraction of uploads (GET {verify-path}) and compare
   --verify-path P      default /v1/files/{id}/content ({id} from the upload's JSON reply)
+  --records FILE       upload modes: write "id size user fnv1a64" per acknowledged upload;
+                       check mode: the uploads to read back (--users/--count follow from it)
   --timeout D          per send/receive step (default 60s)
   --header 'N: v'      extra request header (repeatable)
   --send-batch SIZE    bytes per send call (default 256KiB)
@@ -129,7 +133,8 @@ Result<LoadOptions> parse_load_options(const std::vector<std::string>& args, std
       else if (v == "form") o.mode = LoadMode::form;
       else if (v == "multipart") o.mode = LoadMode::multipart;
       else if (v == "get") o.mode = LoadMode::get;
-      else return Error(Errc::invalid_argument, "--mode must be put, form, multipart or get");
+      else if (v == "check") o.mode = LoadMode::check;
+      else return Error(Errc::invalid_argument, "--mode must be put, form, multipart, get or check");
     } else if (a == "--path") {
       o.path = v;
       path_set = true;
@@ -177,6 +182,8 @@ Result<LoadOptions> parse_load_options(const std::vector<std::string>& args, std
       o.verify_sample = *f;
     } else if (a == "--verify-path") {
       o.verify_path = v;
+    } else if (a == "--records") {
+      o.records_path = v;
     } else if (a == "--expect-status") {
       o.expect_status.clear();
       size_t pos = 0;
@@ -209,8 +216,11 @@ Result<LoadOptions> parse_load_options(const std::vector<std::string>& args, std
       case LoadMode::form: o.path = "/v1/files"; break;
       case LoadMode::multipart: o.path = "/v1/uploads"; break;
       case LoadMode::get: return Error(Errc::invalid_argument, "--mode get needs --path (the URL path to GET)");
+      case LoadMode::check: o.path = o.verify_path; break;
     }
   }
+  if (o.mode == LoadMode::check && o.records_path.empty())
+    return Error(Errc::invalid_argument, "--mode check needs --records (the file an upload run wrote)");
   if (o.path.empty() || o.path.front() != '/') return Error(Errc::invalid_argument, "--path must start with /");
   if (!query_set && o.mode == LoadMode::put) o.query = "path=" + o.upload_path + "&name=f{run}-{n}";
   if (!o.no_auth) {

@@ -14,7 +14,7 @@
 
 namespace sluice::load {
 
-enum class LoadMode { put, form, multipart, get };
+enum class LoadMode { put, form, multipart, get, check };
 std::string_view mode_name(LoadMode m);
 
 struct LoadOptions {
@@ -37,6 +37,9 @@ struct LoadOptions {
   bool poisson = true;          // open-loop arrivals: exponential gaps, else fixed spacing
   double verify_sample = 0;     // fraction of successes read back and compared
   std::string verify_path = "/v1/files/{id}/content";
+  // Upload modes: where the acknowledged uploads are written (id, size, user, checksum per
+  // line); check mode: the file read back, every upload in it compared byte for byte.
+  std::string records_path;
   std::set<int> expect_status = {200, 201};
   bool expect_continue = false;
   Duration continue_timeout = std::chrono::seconds(1);

@@ -209,6 +209,14 @@ Task<std::optional<Exchange>> LoadRunner::step(UploadClient& c, std::string head
 
 Task<bool> LoadRunner::run_job(UploadClient& c, uint64_t seq, Deadline intended) {
   ++stats_.started;
+  if (opt_.mode == LoadMode::check) {
+    const AckedUpload& rec = plan_.records[seq];
+    bool same = co_await verify_file(c, rec.id, rec.size, rec.user);
+    ++(same ? stats_.succeeded : stats_.failed);
+    if (same) stats_.file_bytes_ok += rec.size;
+    stats_.record(Phase::verify, Clock::now() - intended);
+    co_return same;
+  }
   unsigned user = static_cast<unsigned>(seq % opt_.users);
   uint64_t size = opt_.mode == LoadMode::get ? 0 : opt_.sizes.sample(rng_());
   std::string reply;
@@ -240,6 +248,8 @@ Task<bool> LoadRunner::run_job(UploadClient& c, uint64_t seq, Deadline intended)
     case LoadMode::multipart:
       ok = co_await multipart_job(c, seq, size, user, &reply);
       break;
+    case LoadMode::check:
+      break;  // handled above
     case LoadMode::get: {
       std::string target = expand(opt_.query.empty() ? opt_.path : opt_.path + "?" + opt_.query, seq, user);
       auto x = co_await step(c, request_head("GET", target, user, std::nullopt, {}, false), nullptr,
@@ -255,6 +265,11 @@ Task<bool> LoadRunner::run_job(UploadClient& c, uint64_t seq, Deadline intended)
   ++stats_.succeeded;
   stats_.file_bytes_ok += size;
   stats_.record(opt_.mode == LoadMode::get ? Phase::request : Phase::upload, Clock::now() - intended);
+  if (!opt_.records_path.empty() && opt_.mode != LoadMode::get) {
+    std::string id = replies_.file_id(reply);
+    if (id.empty()) stats_.fail(FailureKind::protocol, "no file id in the upload reply: " + reply.substr(0, 200));
+    else stats_.acked.push_back(AckedUpload{std::move(id), size, user});
+  }
   if (opt_.mode != LoadMode::get && sampled_for_verify(seq)) co_await verify(c, std::move(reply), size, user);
   co_return true;
 }
@@ -318,17 +333,22 @@ Task<void> LoadRunner::verify(UploadClient& c, std::string reply, uint64_t size,
     stats_.fail(FailureKind::verify, "no file id in the upload reply: " + reply.substr(0, 200));
     co_return;
   }
+  (void)co_await verify_file(c, std::move(id), size, user);
+}
+
+Task<bool> LoadRunner::verify_file(UploadClient& c, std::string id, uint64_t size, unsigned user) {
   PatternVerifier v(size);
   auto x = co_await step(c, request_head("GET", expand(opt_.verify_path, 0, user, id), user, std::nullopt, {}, false),
                          nullptr, Step{Phase::verify, false, false}, 0, &v);
-  if (!x) co_return;
+  if (!x) co_return false;
   if (!v.ok()) {
     stats_.fail(FailureKind::verify, "file " + id + ": read back " + std::to_string(v.received()) + " of " +
                                          std::to_string(size) + " bytes, content " +
                                          (v.content_matches() ? "matches" : "differs"));
-    co_return;
+    co_return false;
   }
   ++stats_.verified;
+  co_return true;
 }
 
 }  // namespace sluice::load

@@ -33,6 +33,7 @@ struct LoadPlan {
   Deadline stop_at = kNoDeadline;   // no new uploads start after this
   // Set from a signal handler (SIGINT / SIGTERM): stop starting uploads, finish, report.
   const std::atomic<bool>* interrupted = nullptr;
+  std::vector<AckedUpload> records;  // check mode: upload `seq` reads back records[seq]
 };
 
 class LoadRunner {
@@ -58,6 +59,8 @@ class LoadRunner {
   Task<bool> run_job(UploadClient& c, uint64_t seq, Deadline intended);
   Task<bool> multipart_job(UploadClient& c, uint64_t seq, uint64_t size, unsigned user, std::string* reply);
   Task<void> verify(UploadClient& c, std::string reply, uint64_t size, unsigned user);
+  // GETs the file and compares it with the pattern; true when every byte matched.
+  Task<bool> verify_file(UploadClient& c, std::string id, uint64_t size, unsigned user);
   // Sends one request, retrying once on a fresh connection when a reused one was found dead.
   Task<std::optional<Exchange>> step(UploadClient& c, std::string head, const RequestBody* body, Step how,
                                      size_t keep, PatternVerifier* verifier);

@@ -70,6 +70,7 @@ LoadStats& LoadStats::operator+=(const LoadStats& o) {
     failures[i] += o.failures[i];
   }
   for (auto [status, n] : o.statuses) statuses[status] += n;
+  acked.insert(acked.end(), o.acked.begin(), o.acked.end());
   first_start = std::min(first_start, o.first_start);
   last_end = std::max(last_end, o.last_end);
   return *this;

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -43,6 +44,13 @@ enum class Phase : uint8_t {
 inline constexpr size_t kPhases = 9;
 std::string_view phase_name(Phase p);
 
+// One upload the server acknowledged (2xx with the file's JSON): what --records lists.
+struct AckedUpload {
+  std::string id;
+  uint64_t size = 0;
+  unsigned user = 0;
+};
+
 struct LoadStats {
   std::array<LatencyHistogram, kPhases> latency{};
   uint64_t started = 0;
@@ -58,6 +66,7 @@ struct LoadStats {
   std::array<uint64_t, kFailureKinds> failures{};
   std::array<std::string, kFailureKinds> failure_example{};  // the first message of each kind
   std::map<int, uint64_t> statuses;  // final statuses of completed exchanges, good or bad
+  std::vector<AckedUpload> acked;    // with --records in an upload mode
   Deadline first_start = Deadline::max();
   Deadline last_end = Deadline::min();
 

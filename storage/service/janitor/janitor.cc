@@ -8,6 +8,7 @@
 #include "storage/service/files/file_purge.h"
 #include "storage/service/files/name_conflict.h"
 #include "storage/service/files/purge_queries.h"
+#include "storage/service/janitor/lease_queries.h"
 #include "storage/service/uploads/sessions/session_completion.h"
 #include "storage/service/uploads/sessions/session_ending.h"
 #include "storage/service/uploads/sessions/session_queries.h"
@@ -44,6 +45,7 @@ JanitorReport& JanitorReport::operator+=(const JanitorReport& o) {
   files_expired += o.files_expired;
   trash_purged += o.trash_purged;
   purges_finished += o.purges_finished;
+  temp_files_swept += o.temp_files_swept;
   errors += o.errors;
   return *this;
 }
@@ -63,6 +65,7 @@ std::string JanitorReport::to_json() const {
   w.key("filesExpired").uint64(files_expired);
   w.key("trashPurged").uint64(trash_purged);
   w.key("purgesFinished").uint64(purges_finished);
+  w.key("tempFilesSwept").uint64(temp_files_swept);
   w.key("errors").uint64(errors);
   w.end_object();
   return out;
@@ -307,9 +310,38 @@ Task<Janitor::Counts> Janitor::sweep_leases() {
       auto removed = co_await redis_->command(std::move(drop), deadline_after(std::chrono::seconds(2)));
       if (removed.ok()) c.done += static_cast<uint64_t>(removed->integer);
       else ++c.errors;
+      Counts finished = co_await drop_finished_leases(key.str);
+      c.done += finished.done;
+      c.errors += finished.errors;
     }
     cursor = page->elements[0].str;
     if (cursor == "0") break;
+  }
+  co_return c;
+}
+
+Task<Janitor::Counts> Janitor::drop_finished_leases(std::string key) {
+  Counts c;
+  std::vector<std::string> range{"ZRANGE", key, "0", "-1"};
+  auto members = co_await redis_->command(std::move(range), deadline_after(std::chrono::seconds(2)));
+  if (!members.ok()) {
+    ++c.errors;
+    co_return c;
+  }
+  std::vector<std::string> ids;
+  for (const RedisReply& m : members->elements) ids.push_back(m.str);
+  if (ids.empty()) co_return c;
+  auto finished = co_await pg_.query(janitor_sql::kFinishedLeases, ids);
+  if (!finished.ok()) {
+    log_failure("finished_leases", key, finished.error());
+    ++c.errors;
+    co_return c;
+  }
+  for (int i = 0; i < finished->rows(); ++i) {
+    std::vector<std::string> rem{"ZREM", key, std::string(finished->text(i, 0))};
+    auto removed = co_await redis_->command(std::move(rem), deadline_after(std::chrono::seconds(2)));
+    if (removed.ok()) c.done += static_cast<uint64_t>(removed->integer);
+    else ++c.errors;
   }
   co_return c;
 }
@@ -367,6 +399,18 @@ Task<Janitor::Counts> Janitor::finish_stale_purges() {
   co_return c;
 }
 
+Task<Janitor::Counts> Janitor::sweep_temp_files() {
+  Counts c;
+  auto swept = co_await store_.sweep_temp_files();
+  if (!swept.ok()) {
+    log_failure("temp_files", "", swept.error());
+    ++c.errors;
+    co_return c;
+  }
+  c.done = *swept;
+  co_return c;
+}
+
 Task<JanitorReport> Janitor::run_once() {
   Clock::time_point started = Clock::now();
   JanitorReport r;
@@ -383,6 +427,8 @@ Task<JanitorReport> Janitor::run_once() {
   // After the passes above, whose rows no longer want their store uploads.
   Counts store = co_await abort_unwanted_store_uploads();
   r.store_uploads_aborted = store.done;
+  Counts temp = co_await sweep_temp_files();
+  r.temp_files_swept = temp.done;
   Counts leases = co_await sweep_leases();
   r.leases_swept = leases.done;
   // Purges whose purger died first (their rows are already 'deleted'), then new ones.
@@ -394,7 +440,7 @@ Task<JanitorReport> Janitor::run_once() {
   r.trash_purged = old_trash.done;
   r.leases_released = completions.leases + stale.leases + orphans.leases;
   r.errors = completions.errors + stale.errors + orphans.errors + idle.errors + store.errors + leases.errors +
-             stale_purges.errors + expired.errors + old_trash.errors;
+             stale_purges.errors + expired.errors + old_trash.errors + temp.errors;
   int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   log_event(r.repaired() > 0 || r.errors > 0 ? LogLevel::info : LogLevel::debug, "janitor_run",
             {{"stale_sessions", r.stale_sessions},
@@ -408,6 +454,7 @@ Task<JanitorReport> Janitor::run_once() {
              {"files_expired", r.files_expired},
              {"trash_purged", r.trash_purged},
              {"purges_finished", r.purges_finished},
+             {"temp_files_swept", r.temp_files_swept},
              {"errors", r.errors},
              {"duration_ms", ms}});
   co_return r;

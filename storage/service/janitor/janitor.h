@@ -2,8 +2,8 @@
 // leaks: multipart sessions whose heartbeat stopped (aborted in the store, reservation and lease
 // released), completes that died half-way (committed if the store joined the object, failed
 // otherwise), direct uploads left 'uploading' past the upload timeout (and the reservation of
-// accounts with nothing left in flight), store multipart uploads no row wants, and expired
-// Redis leases. Each repair claims its row first, so a janitor racing
+// accounts with nothing left in flight), store multipart uploads no row wants, temp files
+// of dead writers, and expired Redis leases. Each repair claims its row first, so a janitor racing
 // a live request (or another janitor) never undoes the request's work.
 #pragma once
 
@@ -39,15 +39,17 @@ struct JanitorReport {
   uint64_t accounts_reconciled = 0;    // reservations held with nothing in flight, zeroed
   uint64_t store_uploads_aborted = 0;  // store multipart uploads without a session
   uint64_t leases_released = 0;        // leases of the sessions and uploads above
-  uint64_t leases_swept = 0;           // expired leases removed from Redis
+  uint64_t leases_swept = 0;           // expired leases, and leases of finished uploads, removed from Redis
   uint64_t files_expired = 0;          // files purged because their expiresAt passed
   uint64_t trash_purged = 0;           // trashed files purged after the retention
   uint64_t purges_finished = 0;        // objects removed and rows dropped for purges a crash cut short
+  uint64_t temp_files_swept = 0;       // store temp files (and dirs) whose writer died
   uint64_t errors = 0;                 // repairs that failed (retried on the next run)
 
   uint64_t repaired() const {
     return stale_sessions + completions_committed + completions_failed + orphan_uploads + accounts_reconciled +
-           store_uploads_aborted + leases_swept + files_expired + trash_purged + purges_finished;
+           store_uploads_aborted + leases_swept + files_expired + trash_purged + purges_finished +
+           temp_files_swept;
   }
   JanitorReport& operator+=(const JanitorReport& o);
   std::string to_json() const;
@@ -75,10 +77,13 @@ class Janitor {
   Task<Counts> reconcile_idle_accounts();
   Task<Counts> abort_unwanted_store_uploads();
   Task<Counts> sweep_leases();
+  // Leases in `key` whose upload committed or failed (their holder died before releasing them).
+  Task<Counts> drop_finished_leases(std::string key);
   Task<Counts> purge_expired_files();
   Task<Counts> purge_old_trash();
   Task<Counts> purge_in_batches(const PgStatement& purge, std::string what, std::optional<int64_t> age_seconds);
   Task<Counts> finish_stale_purges();
+  Task<Counts> sweep_temp_files();
   Task<bool> release_lease(std::string user, std::string lease_id);
 
   PgPool& pg_;

@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <ctime>
 
 #include "core/file.h"
+#include "core/log.h"
 #include "storage/store/local/dir_listing.h"
 #include "storage/store/local/key_path.h"
 #include "storage/store/local/object_header.h"
@@ -16,8 +18,8 @@
 
 namespace sluice::local {
 
-std::string temp_path(std::string_view suffix) {
-  std::string p(kTmpDir);
+std::string LocalStore::temp_path(std::string_view suffix) const {
+  std::string p = owner_.dir();
   p.push_back('/');
   p += new_upload_id();
   p += suffix;
@@ -105,17 +107,47 @@ Result<std::unique_ptr<LocalStore>> LocalStore::open(Reactor& reactor, LocalStor
       return s.error();
     }
   }
-  return std::unique_ptr<LocalStore>(new LocalStore(reactor, std::move(options), fd));
+  auto swept = sweep_abandoned_temp(fd, kTmpDir, ::time(nullptr));
+  if (!swept.ok()) {
+    ::close(fd);
+    return std::move(swept).error();
+  }
+  if (swept->entries > 0)
+    log_event(LogLevel::info, "local_temp_swept",
+              {{"root", options.root}, {"entries", swept->entries}, {"bytes", swept->bytes}});
+  auto owner = TempOwner::claim(fd, kTmpDir);
+  if (!owner.ok()) {
+    ::close(fd);
+    return std::move(owner).error();
+  }
+  return std::unique_ptr<LocalStore>(new LocalStore(reactor, std::move(options), fd, std::move(*owner)));
 }
 
-LocalStore::LocalStore(Reactor& reactor, LocalStoreOptions options, int root_fd)
+LocalStore::LocalStore(Reactor& reactor, LocalStoreOptions options, int root_fd, TempOwner owner)
     : reactor_(reactor),
       options_(std::move(options)),
       root_fd_(root_fd),
       root_(reactor, root_fd),
-      signer_(options_.urls) {}
+      signer_(options_.urls),
+      owner_(std::move(owner)) {}
 
-LocalStore::~LocalStore() { ::close(root_fd_); }
+LocalStore::~LocalStore() {
+  sweeper_.reset();             // joins a sweep still running on root_fd_
+  owner_ = TempOwner();         // removes the temp directory while root_fd_ is open
+  ::close(root_fd_);
+}
+
+Task<Result<uint64_t>> LocalStore::sweep_temp_files() {
+  if (!sweeper_) sweeper_ = std::make_unique<WorkerPool>(WorkerPoolOptions{.threads = 1, .max_queued = 1});
+  int fd = root_fd_;
+  auto swept = co_await sweeper_->run(reactor_, [fd] { return sweep_abandoned_temp(fd, kTmpDir, ::time(nullptr)); });
+  if (!swept) co_return 0;  // a sweep is already queued; it does the same work
+  if (!swept->ok()) co_return std::move(*swept).error();
+  if ((*swept)->entries > 0)
+    log_event(LogLevel::info, "local_temp_swept",
+              {{"root", options_.root}, {"entries", (*swept)->entries}, {"bytes", (*swept)->bytes}});
+  co_return (*swept)->entries;
+}
 
 Task<Result<LocalStore::Staged>> LocalStore::stage(uint64_t size, ByteSource& body, bool want_sha256,
                                                    std::string content_type) {

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "core/directory.h"
+#include "core/worker_pool.h"
 #include "core/reactor.h"
+#include "storage/store/local/temp_ownership.h"
 #include "storage/store/local/upload_layout.h"
 #include "storage/store/local/url_signer.h"
 #include "storage/store/object_store.h"
@@ -22,9 +24,6 @@ namespace sluice::local {
 // Sub-directories of the root; tmp/ shares the filesystem so renames out of it are atomic.
 inline constexpr std::string_view kObjectsDir = "objects";
 inline constexpr std::string_view kTmpDir = "tmp";
-
-// A fresh, unique path under tmp/ (128 random bits), relative to the root.
-std::string temp_path(std::string_view suffix = {});
 
 enum class FsyncPolicy {
   none,       // rely on the page cache; a crash may lose recent objects
@@ -41,7 +40,8 @@ struct LocalStoreOptions {
 
 class LocalStore final : public ObjectStore {
  public:
-  // Creates root/{objects,tmp,uploads} when missing and opens the root. Blocking: start-up only.
+  // Creates root/{objects,tmp,uploads} when missing, opens the root, sweeps tmp/ of what dead
+  // processes left (temp_ownership.h) and claims this store's own tmp/{id}/. Blocking: start-up only.
   static Result<std::unique_ptr<LocalStore>> open(Reactor& reactor, LocalStoreOptions options);
   ~LocalStore() override;
   LocalStore(const LocalStore&) = delete;
@@ -68,6 +68,8 @@ class LocalStore final : public ObjectStore {
   // Ops-only (janitor, tests): walks the tree below the prefix with blocking getdents64. Sorted.
   Task<Result<std::vector<std::string>>> list(std::string prefix) override;
   Task<Status> probe(Deadline deadline) override;
+  // Removes what dead owners left in tmp/ (temp_ownership.h), on a worker thread of its own.
+  Task<Result<uint64_t>> sweep_temp_files() override;
 
   Result<PresignedUrl> presign(PresignMethod method, const std::string& key, const std::string& upload_id,
                                int part_number, int64_t expires_seconds, int64_t now_unix,
@@ -78,6 +80,8 @@ class LocalStore final : public ObjectStore {
   // What the HTTP route serving presigned URLs verifies them with.
   const LocalUrlSigner& url_signer() const { return signer_; }
   const LocalStoreOptions& options() const { return options_; }
+  // "tmp/{id}": where this store's temp files go (tests look inside).
+  const std::string& temp_dir() const { return owner_.dir(); }
 
  private:
   // A body written to a temp file, header included, ready to be renamed into place.
@@ -86,7 +90,10 @@ class LocalStore final : public ObjectStore {
     uint64_t size = 0;
     StreamDigestResult digest;
   };
-  LocalStore(Reactor& reactor, LocalStoreOptions options, int root_fd);
+  LocalStore(Reactor& reactor, LocalStoreOptions options, int root_fd, TempOwner owner);
+
+  // A fresh, unique path in this store's temp directory (128 random bits), relative to the root.
+  std::string temp_path(std::string_view suffix = {}) const;
 
   // Writes exactly `size` bytes of the body to a temp file.
   Task<Result<Staged>> stage(uint64_t size, ByteSource& body, bool want_sha256, std::string content_type);
@@ -107,6 +114,8 @@ class LocalStore final : public ObjectStore {
   int root_fd_;
   Directory root_;
   LocalUrlSigner signer_;
+  TempOwner owner_;
+  std::unique_ptr<WorkerPool> sweeper_;  // made on the first sweep: one idle thread per core otherwise
 };
 
 }  // namespace sluice::local

@@ -2,6 +2,7 @@
 // vanished client leaves behind is repaired (and counted), what is alive is left alone, and
 // only one janitor runs at a time.
 #include <gtest/gtest.h>
+#include <set>
 
 #include "storage/service/janitor/janitor_task.h"
 #include "storage/service/uploads/sessions/session_queries.h"
@@ -208,6 +209,38 @@ TEST_P(JanitorTest, ExpiredLeasesAreSwept) {
       EXPECT_EQ(raw->integer, 1);
     }
     EXPECT_EQ(co_await env.leases_of(user), 1);
+  });
+}
+
+// A process killed after its upload committed but before it released the lease leaves a lease
+// of an 'available' file (and maybe of a part PUT): the janitor drops those at once instead of
+// letting them hold one of the user's upload slots for the lease TTL. Leases without a row (an
+// admission in progress) and of rows still 'uploading' stay.
+TEST_P(JanitorTest, LeasesOfFinishedUploadsAreDropped) {
+  with_mpu_env(GetParam(), [](MpuEnv& env) -> Task<void> {
+    std::string user = env.user("lessee"), key;
+    auto up = co_await env.req("PUT", "/v1/files/content?path=/&name=done.bin", token_for(user), "committed");
+    EXPECT_EQ(up.status, 201) << up.body;
+    std::string done = json_str(up.body, "id");
+    co_await add_lease(env, user, done, now_ms() + 600000);
+    co_await add_lease(env, user, done + "#2", now_ms() + 600000);
+    std::string admitting = new_uuid();
+    co_await add_lease(env, user, admitting, now_ms() + 600000);
+    std::string running = co_await crashed_direct_upload(env, user, 100, &key);  // 'uploading', leased
+    EXPECT_EQ(co_await env.leases_of(user), 4);
+    Janitor janitor = env.janitor();
+    JanitorReport r = co_await janitor.run_once();
+    EXPECT_GE(r.leases_swept, 2u);
+    EXPECT_EQ(r.errors, 0u);
+    EXPECT_EQ(co_await env.leases_of(user), 2);
+    std::vector<std::string> range{"ZRANGE", lease_key_for(user), "0", "-1"};
+    auto left = co_await env.redis->command(std::move(range), deadline_after(2s));
+    EXPECT_TRUE(left.ok());
+    if (left.ok()) {
+      std::set<std::string> ids;
+      for (const auto& m : left->elements) ids.insert(m.str);
+      EXPECT_EQ(ids, (std::set<std::string>{admitting, running}));
+    }
   });
 }
 

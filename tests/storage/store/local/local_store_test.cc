@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -329,7 +333,7 @@ TEST_F(LocalStoreTest, ChunkIsWrittenBeforeTheNextIsPulled) {
   run_reactor([this](Reactor& r) -> Task<void> {
     auto store = open(r, options());
     if (!store) co_return;
-    WatchingSource src(root_ + "/tmp", random_bytes(10'500, 1));
+    WatchingSource src(root_ + "/" + store->temp_dir(), random_bytes(10'500, 1));
     auto put = co_await store->put("w", 10'500, src, kDefaultPut);
     EXPECT_TRUE(put.ok());
     EXPECT_EQ(src.checks, 11);
@@ -615,6 +619,121 @@ TEST_F(LocalStoreTest, AbortLeavesNothingBehind) {
   EXPECT_EQ(entries_in("uploads"), 0u);
   EXPECT_EQ(entries_in("tmp"), 0u);
   EXPECT_EQ(entries_in("objects"), 0u);
+}
+
+// Serves one chunk, then tells `ready_fd` and blocks the process until it is killed: a put whose
+// temp file is on disk when kill -9 arrives.
+class StallingSource final : public ByteSource {
+ public:
+  explicit StallingSource(int ready_fd) : ready_fd_(ready_fd) {}
+  Task<Result<std::span<const char>>> next() override {
+    if (!served_) {
+      served_ = true;
+      co_return std::span<const char>(chunk_.data(), chunk_.size());
+    }
+    (void)::write(ready_fd_, "r", 1);
+    while (true) ::pause();
+  }
+
+ private:
+  int ready_fd_;
+  bool served_ = false;
+  std::string chunk_ = std::string(300'000, 's');
+};
+
+// Bytes of the regular files below root/tmp (the owners' lock files are empty).
+uint64_t temp_bytes(const std::string& root) {
+  uint64_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root + "/tmp"))
+    if (e.is_regular_file()) n += e.file_size();
+  return n;
+}
+
+// A process killed (-9) in the middle of a put leaves its temp file; the next store to open the
+// root removes it before taking writes, and removes its own directory when it closes.
+TEST_F(LocalStoreTest, TempFilesOfAKilledProcessAreSweptAtOpen) {
+  fs::create_directories(root_);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    run_reactor([this, &ready](Reactor& r) -> Task<void> {
+      auto store = LocalStore::open(r, options());
+      if (!store.ok()) ::_exit(2);
+      StallingSource src(ready[1]);
+      (void)co_await (*store)->put("u/1/never", 1'000'000, src, kDefaultPut);
+    });
+    ::_exit(3);
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);  // the first chunk is on disk
+  ::close(ready[0]);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_GE(temp_bytes(root_), 300'000u);  // what the issue saw: the killed put's temp file
+
+  run_reactor([this](Reactor& r) -> Task<void> {
+    auto store = open(r, options());
+    if (!store) co_return;
+    EXPECT_EQ(temp_bytes(root_), 0u);
+    EXPECT_EQ(entries_in("tmp"), 2u);  // this store's own lock file and directory
+    EXPECT_TRUE((co_await put_string(*store, "u/1/after", "fine")).ok());
+  });
+  EXPECT_EQ(entries_in("tmp"), 0u);
+  EXPECT_EQ(files_in("objects"), 1u);
+}
+
+// The janitor's sweep (on a worker thread) removes what dead owners left and leaves alone the
+// temp files of live stores, in this process or another, and young loose files.
+TEST_F(LocalStoreTest, SweepRemovesDeadOwnersFilesOnly) {
+  run_reactor([this](Reactor& r) -> Task<void> {
+    auto live = open(r, options());
+    auto sweeper = open(r, options());
+    if (!live || !sweeper) co_return;
+    std::string tmp = root_ + "/tmp";
+    std::ofstream(root_ + "/" + live->temp_dir() + "/in-flight") << "still being written";
+    // A dead owner: its lock file exists but nobody holds the lock; a staging dir inside.
+    std::string dead = "0123456789abcdef0123456789abcdef";
+    fs::create_directories(tmp + "/" + dead + "/feedfacefeedfacefeedfacefeedface.upload");
+    std::ofstream(tmp + "/" + dead + "/feedfacefeedfacefeedfacefeedface.upload/meta") << "m";
+    std::ofstream(tmp + "/" + dead + "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") << std::string(1000, 'd');
+    std::ofstream(tmp + "/" + dead + ".owner");
+    // A directory whose lock file is gone (its owner died between the two removals).
+    std::string orphan = "fedcba9876543210fedcba9876543210";
+    fs::create_directories(tmp + "/" + orphan);
+    std::ofstream(tmp + "/" + orphan + "/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb") << "o";
+    // Loose files from before owner directories: old ones go, a young one may still be written.
+    std::ofstream(tmp + "/cccccccccccccccccccccccccccccccc") << "old";
+    std::ofstream(tmp + "/dddddddddddddddddddddddddddddddd") << "young";
+    auto two_hours_ago = fs::file_time_type::clock::now() - std::chrono::hours(2);
+    fs::last_write_time(tmp + "/cccccccccccccccccccccccccccccccc", two_hours_ago);
+
+    auto swept = co_await sweeper->sweep_temp_files();
+    EXPECT_TRUE(swept.ok()) << swept.error().message;
+    // dead: a file, the staging dir and its meta, the dir, the lock; orphan: file + dir; old loose
+    if (swept.ok()) {
+      EXPECT_EQ(*swept, 8u);
+    }
+    EXPECT_FALSE(fs::exists(tmp + "/" + dead));
+    EXPECT_FALSE(fs::exists(tmp + "/" + dead + ".owner"));
+    EXPECT_FALSE(fs::exists(tmp + "/" + orphan));
+    EXPECT_FALSE(fs::exists(tmp + "/cccccccccccccccccccccccccccccccc"));
+    EXPECT_TRUE(fs::exists(tmp + "/dddddddddddddddddddddddddddddddd"));
+    EXPECT_TRUE(fs::exists(root_ + "/" + live->temp_dir() + "/in-flight"));
+    EXPECT_TRUE(fs::exists(root_ + "/" + sweeper->temp_dir()));
+    // The live stores still write through their own directories.
+    EXPECT_TRUE((co_await put_string(*live, "u/2/a", "a")).ok());
+    EXPECT_TRUE((co_await put_string(*sweeper, "u/2/b", "b")).ok());
+    auto again = co_await sweeper->sweep_temp_files();
+    EXPECT_TRUE(again.ok() && *again == 0u);
+  });
+  EXPECT_EQ(files_in("objects"), 2u);
+  EXPECT_EQ(entries_in("tmp"), 1u);  // the young loose file; both stores removed their own
 }
 
 TEST_F(LocalStoreTest, PresignedUrlsVerifyThroughTheStore) {
