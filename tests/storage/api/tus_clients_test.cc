@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iostream>
 
 #include "tests/storage/multipart_env.h"
 
@@ -95,6 +96,7 @@ Task<void> run_client(MpuEnv& env, bool js) {
   int status = co_await testing::wait_exit(env.r, std::move(*child));
   EXPECT_EQ(status, 0) << "client failed; stderr:\n" << testing::read_file(err);
   std::string lines = testing::read_file(out);
+  std::cout << (js ? "tus-js-client" : "tuspy") << " on " << env.store_kind << ":\n" << lines;
   size_t pos = 0;
   for (size_t i = 0; i < cases.size(); ++i) {
     size_t nl = lines.find('\n', pos);

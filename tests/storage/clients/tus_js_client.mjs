@@ -56,6 +56,7 @@ async function headOffset(url) {
 for (const c of cases) {
   let url;
   let resumedFrom = 0;
+  const started = performance.now();
   if (c.interrupt) {
     const first = await run(c, undefined, c.interrupt);
     if (!first.aborted) throw new Error(`${c.name}: the upload ended before it could be interrupted`);
@@ -65,5 +66,6 @@ for (const c of cases) {
   const done = await run(c, url, 0);
   const head = await fetch(done.url, { method: 'HEAD', headers: { ...headers, 'Tus-Resumable': '1.0.0' } });
   console.log(JSON.stringify({ name: c.name, fileId: done.fileId, headFileId: head.headers.get('sluice-file-id') || '',
-                               offset: head.headers.get('upload-offset') || '', resumedFrom }));
+                               offset: head.headers.get('upload-offset') || '', resumedFrom,
+                               seconds: Math.round(performance.now() - started) / 1000 }));
 }

@@ -8,6 +8,7 @@ at the end), "resumedFrom" (the offset the second uploader found)}.
 """
 import json
 import sys
+import time
 
 import requests
 from tusclient import client
@@ -22,6 +23,7 @@ def main():
         kwargs = {"file_path": case["path"], "metadata": {"filename": case["name"]}, "client": tus}
         if case.get("chunk"):
             kwargs["chunk_size"] = case["chunk"]
+        started = time.monotonic()
         up = Uploader(**kwargs)
         last_headers = {}
         resumed_from = 0
@@ -38,7 +40,8 @@ def main():
         print(json.dumps({"name": case["name"], "fileId": last_headers.get("sluice-file-id", ""),
                           "headFileId": head.headers.get("Sluice-File-Id", ""),
                           "offset": head.headers.get("Upload-Offset", ""),
-                          "resumedFrom": resumed_from}), flush=True)
+                          "resumedFrom": resumed_from, "seconds": round(time.monotonic() - started, 3)}),
+              flush=True)
 
 
 if __name__ == "__main__":
