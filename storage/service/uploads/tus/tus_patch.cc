@@ -80,8 +80,9 @@ Task<Result<TusPatchResult>> write_tus_chunk(ServiceContext& ctx, TusUpload up, 
         replay.push_back(TusSegment{up.segment_key(p.segments[i]), seg_end - p.segments[i]});
       }
       TusPieceSource piece(*ctx.store, replay, body, part_end - p.offset);
-      auto part = co_await ctx.store->upload_part(rec.object_key, rec.store_upload_id.value_or(""),
-                                                  static_cast<int>(part_index + 1), part_end - part_start, piece, po);
+      std::string store_upload = rec.store_upload_id.value_or("");
+      int number = static_cast<int>(part_index + 1);
+      auto part = co_await ctx.store->upload_part(rec.object_key, store_upload, number, part_end - part_start, piece, po);
       if (!part.ok()) {
         failed = std::move(part).error();
         break;

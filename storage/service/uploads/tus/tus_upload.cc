@@ -14,8 +14,6 @@ namespace sluice {
 
 namespace {
 
-constexpr uint32_t kMaxParts = 10000;  // S3's limit; a deferred session's placeholder layout
-
 std::vector<uint64_t> parse_segments(std::string_view text) {
   std::vector<uint64_t> out;
   while (!text.empty()) {
@@ -51,7 +49,7 @@ Task<Result<TusUpload>> create_tus_upload(ServiceContext& ctx, Principal who, Up
                                           std::string metadata, SessionSettings settings) {
   PartLayout layout;
   if (!target.size) {
-    layout = PartLayout{settings.default_part_size, kMaxParts};
+    layout = PartLayout{settings.default_part_size, static_cast<uint32_t>(kTusMaxParts)};
   } else if (target.size->value() == 0) {
     layout = PartLayout{settings.default_part_size, 1};  // committed at once, without parts
   } else {
@@ -96,11 +94,11 @@ Task<Status> declare_tus_length(PgPool& pg, TusUpload& up, uint64_t length) {
                                                      " is below the bytes already received (" +
                                                      std::to_string(up.offset) + ")");
   uint64_t parts = length == 0 ? 1 : (length + up.session.part_size - 1) / up.session.part_size;
-  if (length > up.session.reserved_bytes || parts > kMaxParts)
+  if (length > up.session.reserved_bytes || parts > kTusMaxParts)
     co_return domain_error(Reason::file_too_large, "Upload-Length " + std::to_string(length) +
                                                        " is more than this upload may hold (" +
                                                        std::to_string(std::min<uint64_t>(
-                                                           up.session.reserved_bytes, up.session.part_size * kMaxParts)) +
+                                                           up.session.reserved_bytes, up.session.part_size * kTusMaxParts)) +
                                                        " bytes)");
   uint64_t reservation = std::max<uint64_t>(length, 1);  // an empty file reserves one byte
   auto r = co_await pg.query(tus_sql::kDeclareLength, up.session.id, static_cast<int64_t>(length),

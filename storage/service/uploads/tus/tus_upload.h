@@ -5,6 +5,7 @@
 // every part but the last has the same size whatever the PATCH sizes were.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +21,8 @@
 
 namespace sluice {
 
+inline constexpr uint64_t kTusMaxParts = 10000;  // S3's limit; a deferred upload's placeholder layout
+
 struct TusUpload {
   SessionRecord session;
   uint64_t offset = 0;
@@ -31,8 +34,11 @@ struct TusUpload {
   std::optional<uint64_t> length() const {
     return length_known ? std::optional<uint64_t>(session.declared_size) : std::nullopt;
   }
-  // The most bytes the upload may reach: its length, or while deferred what was reserved.
-  uint64_t limit() const { return length_known ? session.declared_size : session.reserved_bytes; }
+  // The most bytes the upload may reach: its length, or while deferred what was reserved (and
+  // what S3's 10,000 parts of the fixed part size hold).
+  uint64_t limit() const {
+    return length_known ? session.declared_size : std::min(session.reserved_bytes, session.part_size * kTusMaxParts);
+  }
   // "<object key>.tus/<start>": the store object of the tail segment starting at `start`.
   std::string segment_key(uint64_t start) const;
 };
