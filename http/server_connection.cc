@@ -25,11 +25,13 @@ bool valid_client_request_id(std::string_view id) {
 constexpr std::string_view kCorsExposed =
     "ETag, Location, Upload-Offset, Retry-After, X-Request-Id, Content-Range, Content-Disposition, RateLimit, "
     "RateLimit-Policy, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-RateLimit-Limit, "
-    "X-RateLimit-Remaining, X-RateLimit-Reset";
+    "X-RateLimit-Remaining, X-RateLimit-Reset, Upload-Length, Upload-Expires, Upload-Metadata, Upload-Defer-Length, "
+    "Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Sluice-File-Id";
 constexpr std::string_view kCorsMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 constexpr std::string_view kCorsHeaders =
     "Authorization, Content-Type, Content-Length, Content-MD5, Idempotency-Key, If-Match, If-None-Match, "
-    "If-Range, Range, Upload-Offset, X-Request-Id, X-Checksum-Sha256";
+    "If-Range, Range, Upload-Offset, X-Request-Id, X-Checksum-Sha256, Tus-Resumable, Upload-Length, Upload-Metadata, "
+    "Upload-Defer-Length, Upload-Checksum, Upload-Concat, X-HTTP-Method-Override, X-Requested-With";
 
 bool has_header(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name) {
   for (const auto& [k, v] : headers)

@@ -17,6 +17,9 @@ SLUICE_APT_PACKAGES=(
   # The second compiler: the clang-16 ASan/UBSan suite and the libFuzzer targets (tools/fuzz);
   # clang-tidy-16 and clang-format-16 read the repository's .clang-tidy and .clang-format.
   clang-16 libfuzzer-16-dev libclang-rt-16-dev clang-tidy-16 clang-format-16
+  # tus: tus_clients_test uploads with the real clients, tuspy (this package) and tus-js-client
+  # under Node (nodejs ships npm; sluice_install_tus_js_client fetches the client).
+  python3-tuspy nodejs
 )
 
 SLUICE_TMP=""          # temp dir made by sluice_make_tmp; removed by sluice_teardown
@@ -76,6 +79,20 @@ sluice_install_deps() {
   sluice_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" \
     || sluice_die "apt-get install failed for: ${missing[*]}"
+}
+
+# Installs tus-js-client (npm) into build/node unless it is there, and exports SLUICE_TUS_JS_DIR
+# for tus_clients_test and bench/tus_side_by_side.sh. build/ is ignored by git.
+SLUICE_TUS_JS_CLIENT_VERSION=4.3.1
+sluice_install_tus_js_client() {
+  local dir=$SLUICE_ROOT/build/node
+  if [[ ! -f $dir/node_modules/tus-js-client/package.json ]]; then
+    sluice_log "installing tus-js-client $SLUICE_TUS_JS_CLIENT_VERSION into $dir"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --no-audit --no-fund --silent "tus-js-client@$SLUICE_TUS_JS_CLIENT_VERSION") \
+      || sluice_die "npm install tus-js-client failed"
+  fi
+  export SLUICE_TUS_JS_DIR=$dir
 }
 
 sluice_require_moto() {

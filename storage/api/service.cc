@@ -16,6 +16,7 @@
 #include "storage/api/public_share_routes.h"
 #include "storage/api/share_routes.h"
 #include "storage/service/shares/share_token.h"
+#include "storage/api/tus_routes.h"
 #include "storage/api/upload_routes.h"
 #include "storage/service/janitor/janitor_task.h"
 #include "storage/service/events/event_relay.h"
@@ -151,6 +152,7 @@ void Service::add_routes(Router& router) {
   if (enabled()) add_file_change_routes(router, &contexts_);
   if (enabled()) add_public_file_routes(router, &contexts_, public_file_options(config_));
   if (enabled()) add_upload_routes(router, &contexts_, upload_route_options(config_));
+  if (enabled()) add_tus_routes(router, &contexts_, tus_route_options(config_));
   if (enabled() && config_.store == "local") add_local_object_routes(router, &contexts_);
   if (enabled()) add_key_routes(router, &contexts_);
   if (enabled()) add_share_routes(router, &contexts_, &share_options_);

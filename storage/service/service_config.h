@@ -51,6 +51,7 @@ struct ServiceConfig {
   Duration janitor_interval = std::chrono::seconds(60);     // 0: no background janitor
   Duration stale_upload_after = std::chrono::minutes(15);   // session without heartbeat: aborted
   Duration upload_timeout = std::chrono::hours(6);          // direct upload still 'uploading': dead
+  Duration tus_expiry = std::chrono::hours(24);             // tus upload without a PATCH: expired
   unsigned heartbeat_rate = 60;                             // heartbeats per user per minute
   Duration presign_default_expiry = std::chrono::minutes(15);
   Duration presign_min_expiry = std::chrono::minutes(1);

@@ -52,14 +52,19 @@ Task<Result<SessionRecord>> admit_session(ServiceContext& ctx, Principal who, Up
                                   : (beyond ? Reason::size_beyond_store : Reason::invalid_size);
     co_return domain_error(why, layout.error().message);
   }
+  co_return co_await admit_session(ctx, std::move(who), std::move(target), *layout, std::move(settings));
+}
+
+Task<Result<SessionRecord>> admit_session(ServiceContext& ctx, Principal who, UploadTarget target, PartLayout layout,
+                                          SessionSettings settings) {
   SessionRecord rec;
   rec.id = new_uuid();
   rec.file_id = new_uuid();
   rec.owner = who.user_id;
   rec.object_key = object_key_for(who.user_id, rec.file_id, static_cast<int64_t>(time(nullptr)));
-  rec.part_size = layout->part_size;
-  rec.declared_size = target.size->value();
-  rec.total_parts = layout->total_parts;
+  rec.part_size = layout.part_size;
+  rec.declared_size = target.size ? target.size->value() : 0;
+  rec.total_parts = layout.total_parts;
   rec.content_type = target.content_type;
   rec.state = "active";
   rec.file_status = "uploading";

@@ -36,6 +36,10 @@ Result<PartLayout> plan_session_parts(uint64_t size, std::optional<uint64_t> cli
 // reservation's (reservation_refusal), the lease's (lease_refusal), or a dependency's error.
 Task<Result<SessionRecord>> admit_session(ServiceContext& ctx, Principal who, UploadTarget target,
                                               std::optional<uint64_t> client_part_size, SessionSettings settings);
+// The same with a layout chosen by the caller (tus: an empty file, or a length not known yet,
+// when target.size is nullopt and the tier's largest file is reserved).
+Task<Result<SessionRecord>> admit_session(ServiceContext& ctx, Principal who, UploadTarget target, PartLayout layout,
+                                          SessionSettings settings);
 
 
 }  // namespace sluice

@@ -23,6 +23,12 @@ Task<Result<bool>> end_session(PgPool& pg, ObjectStore& store, SessionRecord rec
       log_event(LogLevel::warn, "multipart_store_abort_failed",
                 {{"upload", rec.id}, {"key", rec.object_key}, {"error", s.error().message}});
   }
+  if (ended) {
+    // A tus upload keeps the bytes past its last full part as "<key>.tus/<start>" objects.
+    auto tails = co_await store.list(rec.object_key + ".tus/");
+    if (tails.ok())
+      for (const std::string& k : *tails) (void)co_await store.remove(k);
+  }
   co_return ended;
 }
 

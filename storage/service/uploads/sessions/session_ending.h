@@ -1,6 +1,6 @@
 // Ending a multipart session without a file (DELETE, a refused complete, the janitor): the row
 // becomes 'aborted' or 'failed', its file 'failed', the reservation is given back, and the
-// store's upload is aborted. The per-user lease is the caller's to release (routes hold it
+// store's upload is aborted (with a tus upload's tail segments). The per-user lease is the caller's to release (routes hold it
 // through UserLeases, the janitor through Redis).
 #pragma once
 

@@ -179,11 +179,13 @@ inline constexpr PgStatement kEndSession{
 
 // --- the janitor ---
 
-// $1 stale milliseconds, $2 batch size. Active sessions whose heartbeat stopped.
+// $1 stale milliseconds, $2 batch size. Active sessions whose heartbeat stopped (a tus upload:
+// past its Upload-Expires, which each PATCH pushes forward).
 inline constexpr PgStatement kStaleSessions{
     "sluice_janitor_stale_sessions",
     "SELECT " SLUICE_SESSION_COLUMNS "FROM sluice.uploads u JOIN sluice.files f ON f.id = u.file_id "
     "WHERE u.state = 'active' AND u.heartbeat_at < now() - $1::bigint * interval '1 millisecond' "
+    "  AND (u.expires_at < now() OR NOT EXISTS (SELECT 1 FROM sluice.tus_uploads t WHERE t.upload_id = u.id)) "
     "ORDER BY u.heartbeat_at LIMIT $2",
     2};
 
