@@ -38,7 +38,7 @@ psql "$PG_URL" -XAtc "select 'rows: ' || count(*) || ' (' || count(*) filter (wh
 sluice_free_port http_port
 export SLUICE_JWT_SECRET=bench-secret-0123456789abcdef-0123456789
 SLUICE_PG_URL=$PG_URL SLUICE_STORE=local SLUICE_LOCAL_STORE_DIR=$SLUICE_TMP/store SLUICE_CORES=1 \
-  SLUICE_LISTEN=127.0.0.1:$http_port SLUICE_LOG_LEVEL=warn "$BUILD/tools/sluice" serve >"$SLUICE_TMP/serve.log" 2>&1 &
+  SLUICE_LISTEN=127.0.0.1:$http_port SLUICE_LOG_LEVEL=warn SLUICE_RATE_LIMITS=off "$BUILD/tools/sluice" serve >"$SLUICE_TMP/serve.log" 2>&1 &
 sluice_register sluice $!
 sluice_wait_for sluice 30 "$SLUICE_TMP/serve.log" "$!" curl -sf -o /dev/null "http://127.0.0.1:$http_port/health"
 TOKEN=$("$BUILD/tools/sluice" token --sub bench --ttl 3600)

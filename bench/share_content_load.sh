@@ -11,7 +11,7 @@ S=build/release/tools/sluice; L=build/release/tools/load/sluice-load
 export SLUICE_PG_URL=$SLUICE_TEST_PG_URL SLUICE_JWT_SECRET=bench-secret-0123456789abcdef-0123456789 SLUICE_URL_SECRET=bench-url-secret-0123456789abcdef-0123456789
 $S migrate >/dev/null 2>&1
 sluice_free_port port
-$S serve --listen 127.0.0.1:$port --cores 1 --local-store-dir $work/objects --janitor-interval 0 2>$work/server.log &
+SLUICE_RATE_LIMITS=off $S serve --listen 127.0.0.1:$port --cores 1 --local-store-dir $work/objects --janitor-interval 0 2>$work/server.log &
 spid=$!
 for i in $(seq 50); do curl -s http://127.0.0.1:$port/health >/dev/null && break; sleep 0.1; done
 TOKEN=$($S token --sub user-0 --role user)

@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,10 @@ class HttpExchange {
   // A header every response to this request carries, whoever builds it (the rate-limit
   // headers of a limited route, set before the handler answers).
   void add_response_header(std::string name, std::string value);
+  // The same for header lines already formatted ("Name: value\r\n" each), copied into a buffer
+  // the connection reuses: no allocation per request (the rate-limit headers of every answer).
+  // The handler cannot override these.
+  void add_response_head_lines(std::string_view lines);
   // The peer's IP address as text ("127.0.0.1", "::1"); empty when unknown.
   const std::string& peer_ip();
 

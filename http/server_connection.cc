@@ -125,6 +125,7 @@ Task<void> ServerConnection::serve_request() {
   chunked_response_ = false;
   response_remaining_.reset();
   extra_headers_.clear();
+  extra_head_lines_.clear();
   body_done_ = !req.has_body();
   if (body_done_) {
     auto step = parser_.feed(buf_.bytes());  // moves the parser past the (empty) message end
@@ -246,7 +247,7 @@ std::string ServerConnection::response_head(int status,
                                             std::optional<uint64_t> length) {
   if (!body_done_ || server_.draining() || interrupted_) close_after_ = true;
   std::string h;
-  h.reserve(256);
+  h.reserve(384 + extra_head_lines_.size());
   h += "HTTP/1.1 ";
   h += std::to_string(status);
   h += ' ';
@@ -265,6 +266,7 @@ std::string ServerConnection::response_head(int status,
     h += v;
     h += "\r\n";
   }
+  h += extra_head_lines_;
   if (!has_header(headers, "X-Content-Type-Options")) h += "X-Content-Type-Options: nosniff\r\n";
   if (uint64_t hsts = server_.options().hsts_max_age_seconds) {
     h += "Strict-Transport-Security: max-age=";
@@ -410,6 +412,7 @@ void HttpExchange::close_after() { c_.close_after_ = true; }
 void HttpExchange::add_response_header(std::string name, std::string value) {
   c_.extra_headers_.emplace_back(std::move(name), std::move(value));
 }
+void HttpExchange::add_response_head_lines(std::string_view lines) { c_.extra_head_lines_ += lines; }
 const std::string& HttpExchange::peer_ip() { return c_.peer_ip(); }
 
 bool ServerConnection::cors_allows(std::string_view origin) const {

@@ -76,6 +76,7 @@ class ServerConnection : public IntrusiveListNode {
   bool chunked_response_ = false;
   std::optional<uint64_t> response_remaining_;
   std::vector<std::pair<std::string, std::string>> extra_headers_;  // add_response_header()
+  std::string extra_head_lines_;  // add_response_head_lines(); capacity kept across requests
 };
 
 }  // namespace sluice

@@ -198,7 +198,7 @@ std::vector<Option> options() {
        "without NATS every outbox row, with NATS dead letters, are deleted after this (default 7d; 0: never)",
        [](ServerConfig& c, std::string_view v) { return set_duration(c.service.events_unpublished_retention, v); }},
       {"rate-limits", "SLUICE_RATE_LIMITS",
-       "per-principal request rate limits from the tiers (on or off, default off)",
+       "per-principal request rate limits from the tiers (on or off, default on)",
        [](ServerConfig& c, std::string_view v) -> Status {
          if (v == "on") v = "true";
          if (v == "off") v = "false";

@@ -71,9 +71,9 @@ struct ServiceConfig {
   Duration events_retention = std::chrono::hours(24);            // published outbox rows, then deleted
   // Without NATS: every outbox row is deleted after this; with NATS: dead letters only. 0: never.
   Duration events_unpublished_retention = std::chrono::hours(24 * 7);
-  // Request rate limits per principal (storage/service/ratelimit): off unless SLUICE_RATE_LIMITS=on
-  // (off by default so the suites and load runs that hammer one user are not limited).
-  bool rate_limits = false;
+  // Request rate limits per principal from the tiers (storage/service/ratelimit); SLUICE_RATE_LIMITS=off
+  // turns them off (test suites and benchmarks that send bursts as one user do).
+  bool rate_limits = true;
   std::string trusted_proxies;  // CIDR list whose X-Forwarded-For / Forwarded is believed
   Duration rate_limit_cache_ttl = std::chrono::seconds(5);  // tier / override changes apply within it
 };

@@ -232,6 +232,7 @@ void with_mpu_env(const std::string& kind, F test, std::function<void(ServiceCon
   cfg.pg_url = db.url();
   cfg.redis_url = service_env("SLUICE_TEST_REDIS_URL");
   cfg.store = kind;
+  cfg.rate_limits = false;  // bursts as one user; rate limits have their own tests
   cfg.local_dir = dir + "/store";
   cfg.public_url = "http://sluice.test";
   cfg.jwt_secret = kMpuSecret;

@@ -275,6 +275,7 @@ TEST_P(CrashTest, KillNineRestartJanitorLeavesNothingAndLosesNothing) {
     std::string log = c.dir + "/serve1.log";
     std::vector<std::string> no_janitor;  // only the manual run repairs
     no_janitor.push_back("SLUICE_JANITOR_INTERVAL=0");
+    no_janitor.push_back("SLUICE_RATE_LIMITS=off");  // a burst of uploads as one user
     auto server = co_await c.start_server(port, log, no_janitor);
     EXPECT_TRUE(server.ok()) << (server.ok() ? "" : server.error().message);
     if (!server.ok()) co_return;
@@ -420,6 +421,7 @@ TEST_P(PurgeCrash, KillNineMidPurgeThenJanitorLeavesNoOrphanAndNoDanglingRow) {
     uint16_t port = free_port();
     std::vector<std::string> no_janitor;
     no_janitor.push_back("SLUICE_JANITOR_INTERVAL=0");
+    no_janitor.push_back("SLUICE_RATE_LIMITS=off");  // a burst of uploads as one user
     auto server = co_await c.start_server(port, c.dir + "/purge1.log", no_janitor);
     EXPECT_TRUE(server.ok()) << (server.ok() ? "" : server.error().message);
     if (!server.ok()) co_return;
@@ -533,6 +535,8 @@ TEST(TwoInstances, PerUserLimitHoldsAcrossInstances) {
     int refused = 0;
     for (int i = 0; i < 6; ++i) {
       auto r = co_await c.req(i % 2 ? b : a, "POST", "/v1/uploads", tok, "{\"name\":\"m.bin\",\"size\":100}");
+      // sluice serve limits request rates unless SLUICE_RATE_LIMITS=off: the free tier's 600/min.
+      EXPECT_EQ(r.header("ratelimit-limit"), "600") << "answer " << i << " lacks the default rate limit";
       if (r.status == 201)
         opened.push_back(json_str(r.body, "uploadId"));
       else if (r.status == 429)

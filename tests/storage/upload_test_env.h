@@ -218,6 +218,7 @@ void with_upload_env(const std::string& store, F test, std::function<void(Servic
   cfg.local_dir = dir;
   cfg.jwt_secret = kUploadTestSecret;
   cfg.slots_per_core = 64;
+  cfg.rate_limits = false;  // bursts as one user; rate limits have their own tests
   cfg.store = store;
   if (store == "s3") {
     cfg.s3_endpoint = service_env("SLUICE_TEST_S3_ENDPOINT");

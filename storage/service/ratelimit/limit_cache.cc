@@ -40,16 +40,24 @@ Task<void> LimitCache::refresh(std::string cache_key, std::string user, std::str
   it->second.fresh_until = deadline_after(l ? ttl_ : std::chrono::seconds(1));
 }
 
-Task<PrincipalLimits> LimitCache::limits_of(std::string user, std::string tier, std::string key_id) {
-  std::string cache_key = user + '\n' + tier + '\n' + key_id;
-  auto it = entries_.find(cache_key);
-  if (it != entries_.end()) {
-    if (Clock::now() >= it->second.fresh_until && !it->second.refreshing) {
-      it->second.refreshing = true;
-      spawn(refresh(cache_key, user, tier, key_id), background_);
-    }
-    co_return it->second.limits;
+const PrincipalLimits* LimitCache::cached(std::string_view user, std::string_view tier, std::string_view key_id) {
+  key_buf_.assign(user);
+  key_buf_ += '\n';
+  key_buf_ += tier;
+  key_buf_ += '\n';
+  key_buf_ += key_id;
+  auto it = entries_.find(std::string_view(key_buf_));
+  if (it == entries_.end()) return nullptr;
+  if (Clock::now() >= it->second.fresh_until && !it->second.refreshing) {
+    it->second.refreshing = true;
+    spawn(refresh(key_buf_, std::string(user), std::string(tier), std::string(key_id)), background_);
   }
+  return &it->second.limits;
+}
+
+Task<PrincipalLimits> LimitCache::limits_of(std::string user, std::string tier, std::string key_id) {
+  if (const PrincipalLimits* hit = cached(user, tier, key_id)) co_return *hit;
+  std::string cache_key = user + '\n' + tier + '\n' + key_id;
   auto l = co_await read(user, tier, key_id);
   if (entries_.size() >= kMaxEntries) entries_.clear();
   Entry e;

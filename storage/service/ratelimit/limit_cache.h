@@ -5,8 +5,10 @@
 // principal this core has never seen waits for the read.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/clock.h"
@@ -29,6 +31,10 @@ class LimitCache {
   // `user` '' for an anonymous client address; `tier` the JWT's claim or ''; `key_id` or ''.
   Task<PrincipalLimits> limits_of(std::string user, std::string tier, std::string key_id);
 
+  // The cached limits without a wait (starting a refresh when stale), or null when this core
+  // has never seen the principal: then co_await limits_of(). No allocation on a hit.
+  const PrincipalLimits* cached(std::string_view user, std::string_view tier, std::string_view key_id);
+
  private:
   struct Entry {
     PrincipalLimits limits;
@@ -38,11 +44,17 @@ class LimitCache {
   Task<std::optional<PrincipalLimits>> read(std::string user, std::string tier, std::string key_id);
   Task<void> refresh(std::string cache_key, std::string user, std::string tier, std::string key_id);
 
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  };
+
   PgPool& pg_;
   TaskGroup* background_;
   Duration ttl_;
   RateLimit fallback_;
-  std::unordered_map<std::string, Entry> entries_;
+  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries_;
+  std::string key_buf_;  // cached()'s lookup key, composed here
 };
 
 }  // namespace sluice

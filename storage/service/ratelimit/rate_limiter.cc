@@ -124,23 +124,45 @@ void RateLimiter::sweep(int64_t now_ms) {
   });
 }
 
-Task<RateDecision> RateLimiter::spend(std::string key, RateLimit limit, int64_t cost) {
-  int64_t now = steady_ms();
-  sweep(now);
+namespace {
+// A cost above the burst could never pass; a zero limit is one unit.
+void normalize(RateLimit& limit, int64_t& cost) {
   limit.per_minute = std::max<int64_t>(1, limit.per_minute);
   limit.burst = std::max<int64_t>(1, limit.burst);
-  cost = std::clamp<int64_t>(cost, 1, limit.burst);  // a cost above the burst could never pass
-  Entry& e = entries_[key];
-  e.last_used_ms = now;
-  e.limit = limit;
+  cost = std::clamp<int64_t>(cost, 1, limit.burst);
+}
+}  // namespace
+
+std::optional<RateDecision> RateLimiter::spend_now(std::string_view prefix, std::string_view id, RateLimit limit,
+                                                   int64_t cost) {
+  key_buf_.assign(prefix);
+  key_buf_ += id;
+  normalize(limit, cost);
+  return decide_now(key_buf_, limit, cost, steady_ms());
+}
+
+// Everything spend() can decide without waiting for Redis; nullopt otherwise. `key` may be
+// key_buf_: it is copied only where a prefetch or a new entry needs it.
+std::optional<RateDecision> RateLimiter::decide_now(const std::string& key, RateLimit limit, int64_t cost,
+                                                    int64_t now) {
+  sweep(now);
+  auto it = entries_.find(std::string_view(key));
   if (!redis_usable(now)) {
+    if (it == entries_.end()) it = entries_.emplace(key, Entry{}).first;
+    Entry& e = it->second;
+    e.last_used_ms = now;
+    e.limit = limit;
     if (redis_ && !fail_open_) {
       RateDecision d = decided(e, false, now, 1000);
       d.unavailable = true;
-      co_return d;
+      return d;
     }
-    co_return local_decision(e, cost, now);
+    return local_decision(e, cost, now);
   }
+  if (it == entries_.end()) return std::nullopt;
+  Entry& e = it->second;
+  e.last_used_ms = now;
+  e.limit = limit;
   int64_t batch = batch_for(limit);
   if (e.tokens >= cost) {
     e.tokens -= cost;
@@ -148,9 +170,20 @@ Task<RateDecision> RateLimiter::spend(std::string key, RateLimit limit, int64_t 
       e.prefetching = true;
       spawn(prefetch(key, limit, batch), background_);
     }
-    co_return decided(e, true, now, 0);
+    return decided(e, true, now, 0);
   }
-  if (now < e.denied_until_ms) co_return decided(e, false, now, e.denied_until_ms - now);
+  if (now < e.denied_until_ms) return decided(e, false, now, e.denied_until_ms - now);
+  return std::nullopt;
+}
+
+Task<RateDecision> RateLimiter::spend(std::string key, RateLimit limit, int64_t cost) {
+  int64_t now = steady_ms();
+  normalize(limit, cost);
+  if (auto d = decide_now(key, limit, cost, now)) co_return *d;
+  int64_t batch = batch_for(limit);
+  Entry& e = entries_[key];
+  e.last_used_ms = now;
+  e.limit = limit;
   // The one wait: the local allowance cannot pay for this request and Redis has not refused.
   ++stats_.waited;
   int64_t want = std::max(batch, cost - e.tokens);

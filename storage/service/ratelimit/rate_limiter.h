@@ -22,7 +22,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/reactor.h"
@@ -60,6 +63,11 @@ class RateLimiter {
   // Spends `cost` units of `key`'s limit ("u:<user>", "k:<key id>", "a:<address>").
   Task<RateDecision> spend(std::string key, RateLimit limit, int64_t cost);
 
+  // The same decision when it needs no wait (the common case: this core holds tokens, or Redis
+  // has already refused, or Redis is down): no coroutine, no allocation. nullopt: call spend().
+  // The key is `prefix` + `id`.
+  std::optional<RateDecision> spend_now(std::string_view prefix, std::string_view id, RateLimit limit, int64_t cost);
+
   static int64_t batch_for(const RateLimit& l);
   const RateLimiterStats& stats() const { return stats_; }
 
@@ -89,12 +97,20 @@ class RateLimiter {
   RateDecision decided(Entry& e, bool allowed, int64_t now_ms, int64_t retry_ms);
   bool redis_usable(int64_t now_ms) const { return redis_ && now_ms >= redis_down_until_ms_; }
   void sweep(int64_t now_ms);
+  std::optional<RateDecision> decide_now(const std::string& key, RateLimit limit, int64_t cost, int64_t now_ms);
+
+  // Lookups by std::string_view: a request's key is composed into key_buf_, never allocated.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  };
 
   RedisClient* redis_;
   bool fail_open_;
   TaskGroup* background_;
   RedisScript script_;
-  std::unordered_map<std::string, Entry> entries_;
+  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries_;
+  std::string key_buf_;
   int64_t redis_down_until_ms_ = 0;
   int64_t next_sweep_ms_ = 0;
   RateLimiterStats stats_;
