@@ -145,6 +145,7 @@ void with_service(F test, HarnessOptions opts = {}) {
   cfg.local_dir = dir;
   cfg.jwt_secret = kHarnessJwtSecret;
   cfg.slots_per_core = 64;
+  cfg.thumbnails = false;  // the thumbnail tests turn it on; others need no libvips threads
   if (opts.tweak) opts.tweak(cfg);
   std::string check_url = db.url();
   std::string redis_url = service_env("SLUICE_TEST_REDIS_URL");

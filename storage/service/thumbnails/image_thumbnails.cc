@@ -64,12 +64,46 @@ std::string format_of(VipsImage* header) {
   return f;
 }
 
+uint32_t le32(const char* p) {
+  return static_cast<uint32_t>(static_cast<unsigned char>(p[0])) |
+         static_cast<uint32_t>(static_cast<unsigned char>(p[1])) << 8 |
+         static_cast<uint32_t>(static_cast<unsigned char>(p[2])) << 16 |
+         static_cast<uint32_t>(static_cast<unsigned char>(p[3])) << 24;
+}
+
+void put_le32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+// The WebP without its EXIF and XMP chunks (and their VP8X flags). libvips 8.14's webpsave writes
+// an EXIF chunk even with `strip` (checked): what the original carried (camera, GPS position)
+// must not reach a public thumbnail.
+std::string without_metadata_chunks(std::string_view webp) {
+  if (webp.size() < 12 || webp.substr(0, 4) != "RIFF" || webp.substr(8, 4) != "WEBP") return std::string(webp);
+  std::string out(webp.substr(0, 12));
+  size_t at = 12;
+  while (at + 8 <= webp.size()) {
+    std::string_view fourcc = webp.substr(at, 4);
+    size_t len = le32(webp.data() + at + 4);
+    size_t whole = 8 + len + (len & 1);
+    if (at + whole > webp.size()) return std::string(webp);  // not what webpsave writes: untouched
+    if (fourcc != "EXIF" && fourcc != "XMP ") {
+      size_t start = out.size();
+      out.append(webp.substr(at, whole));
+      if (fourcc == "VP8X" && len >= 1) out[start + 8] = static_cast<char>(out[start + 8] & ~0x0c);
+    }
+    at += whole;
+  }
+  put_le32(out.data() + 4, static_cast<uint32_t>(out.size() - 8));
+  return out;
+}
+
 Result<std::string> encode_webp(VipsImage* image) {
   void* buf = nullptr;
   size_t len = 0;
   if (vips_webpsave_buffer(image, &buf, &len, "Q", 80, "strip", TRUE, nullptr) != 0)
     return image_error(vips_reason("cannot encode the thumbnail"));
-  std::string out(static_cast<const char*>(buf), len);
+  std::string out = without_metadata_chunks(std::string_view(static_cast<const char*>(buf), len));
   g_free(buf);
   return out;
 }
@@ -130,8 +164,10 @@ Result<DecodedImage> make_thumbnails(int fd, const std::vector<int>& sizes, cons
   std::vector<int> order(sizes);
   std::sort(order.begin(), order.end(), std::greater<>());
   Ref<VipsImage> lazy;
-  if (vips_thumbnail_source(source.p, &lazy.p, order[0], "height", order[0], "size", VIPS_SIZE_DOWN, "fail_on",
-                            VIPS_FAIL_ON_TRUNCATED, nullptr) != 0)
+  // A truncated upload fails instead of making a half-grey preview. Given to the loader itself:
+  // thumbnail's own fail_on does not reach it in 8.14 (checked with a cut JPEG).
+  if (vips_thumbnail_source(source.p, &lazy.p, order[0], "height", order[0], "size", VIPS_SIZE_DOWN,
+                            "option_string", "fail_on=truncated", nullptr) != 0)
     return image_error(vips_reason("cannot decode the image"));
   EvalDeadline ed{deadline};
   vips_image_set_progress(lazy.p, TRUE);

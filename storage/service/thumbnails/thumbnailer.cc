@@ -174,29 +174,42 @@ Task<Thumbnailer::Turn> Thumbnailer::work_one() {
   co_return Turn::worked;
 }
 
+Task<void> Thumbnailer::fail(const Job& job, std::string why) {
+  ++stats_.failed;
+  log_event(LogLevel::info, "thumbnail_failed", {{"file", job.file_id}, {"error", why}});
+  auto r = co_await pool_.query(thumbnail_sql::kFail, job.file_id, why);
+  if (!r.ok()) log_event(LogLevel::warn, "thumbnail_record_failed", {{"error", r.error().message}});
+}
+
+// Store errors only: the image is not to blame, so later may work.
+Task<void> Thumbnailer::retry(const Job& job, std::string why) {
+  if (job.attempts + 1 >= options_.max_attempts) {
+    std::string final_why = "store error, attempts used up: " + why;
+    co_await fail(job, std::move(final_why));
+    co_return;
+  }
+  ++stats_.store_retries;
+  Duration delay = options_.first_retry * (int64_t{1} << std::min(job.attempts, 20));
+  delay = std::min(delay, options_.max_retry);
+  double secs = std::chrono::duration<double>(delay).count();
+  log_event(LogLevel::warn, "thumbnail_retry", {{"file", job.file_id}, {"error", why}, {"delay_s", secs}});
+  auto r = co_await pool_.query(thumbnail_sql::kRetryLater, job.file_id, secs, why);
+  if (!r.ok()) log_event(LogLevel::warn, "thumbnail_record_failed", {{"error", r.error().message}});
+}
+
 Task<void> Thumbnailer::process(Job job) {
-  auto fail = [&](std::string why) -> Task<void> {
-    ++stats_.failed;
-    log_event(LogLevel::info, "thumbnail_failed", {{"file", job.file_id}, {"error", why}});
-    auto r = co_await pool_.query(thumbnail_sql::kFail, job.file_id, why);
-    if (!r.ok()) log_event(LogLevel::warn, "thumbnail_record_failed", {{"error", r.error().message}});
-  };
-  // Store errors only: the image is not to blame, so later may work.
-  auto retry = [&](std::string why) -> Task<void> {
-    if (job.attempts + 1 >= options_.max_attempts) co_return co_await fail("store error, attempts used up: " + why);
-    ++stats_.store_retries;
-    Duration delay = options_.first_retry * (int64_t{1} << std::min(job.attempts, 20));
-    delay = std::min(delay, options_.max_retry);
-    double secs = std::chrono::duration<double>(delay).count();
-    log_event(LogLevel::warn, "thumbnail_retry", {{"file", job.file_id}, {"error", why}, {"delay_s", secs}});
-    auto r = co_await pool_.query(thumbnail_sql::kRetryLater, job.file_id, secs, why);
-    if (!r.ok()) log_event(LogLevel::warn, "thumbnail_record_failed", {{"error", r.error().message}});
-  };
-  if (job.attempts >= options_.max_attempts) co_return co_await fail("interrupted too many times");
+  if (job.attempts >= options_.max_attempts) {
+    std::string why = "interrupted too many times";
+    co_await fail(job, std::move(why));
+    co_return;
+  }
 
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-    co_return co_await retry("socketpair: " + std::string(strerror(errno)));
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    std::string why = "socketpair: " + std::string(strerror(errno));
+    co_await retry(job, std::move(why));
+    co_return;
+  }
   // The window between store and decoder: what one send may leave in flight.
   int window = 256 * 1024;
   (void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &window, sizeof window);
@@ -213,24 +226,35 @@ Task<void> Thumbnailer::process(Job job) {
         shutdown(fd, SHUT_WR);  // the decoder sees the end of the content
       }(store_, job.object_key, sink, streamed, writer),
       &streaming);
-  auto decoded = co_await workers_->run(
-      r_, [reader, sizes = options_.sizes, limits = options_.limits]() -> Result<service::DecodedImage> {
-        auto out = service::make_thumbnails(reader, sizes, limits);
-        shutdown(reader, SHUT_RDWR);  // a send still waiting fails now: the stream ends
-        return out;
-      });
+  // Built outside the co_await: GCC 12 destroys a lambda's captures twice when the lambda is a
+  // temporary of the awaited expression.
+  auto decode = [reader, sizes = options_.sizes, limits = options_.limits]() -> Result<service::DecodedImage> {
+    auto out = service::make_thumbnails(reader, sizes, limits);
+    shutdown(reader, SHUT_RDWR);  // a send still waiting fails now: the stream ends
+    return out;
+  };
+  auto decoded = co_await workers_->run(r_, std::move(decode));
   if (!decoded) shutdown(reader, SHUT_RDWR);  // never ran (the pool is full or stopping)
   co_await streaming.wait();
   close(reader);
   close(writer);
 
-  if (!decoded) co_return co_await retry("no decoder thread free");
+  if (!decoded) {
+    std::string why = "no decoder thread free";
+    co_await retry(job, std::move(why));
+    co_return;
+  }
   if (!decoded->ok()) {
     // A store that failed mid-way also makes the decoder fail (truncated): the store is to blame.
-    if (!streamed.ok() && !sink.decoder_gone) co_return co_await retry(streamed.error().message);
-    const std::string& why = decoded->error().message;
+    if (!streamed.ok() && !sink.decoder_gone) {
+      std::string why = streamed.error().message;
+      co_await retry(job, std::move(why));
+      co_return;
+    }
+    std::string why = decoded->error().message;
     if (why.starts_with("image too large")) ++stats_.refused;
-    co_return co_await fail(why);
+    co_await fail(job, std::move(why));
+    co_return;
   }
   service::DecodedImage& image = **decoded;
 
@@ -246,7 +270,9 @@ Task<void> Thumbnailer::process(Job job) {
     auto put = co_await store_.put(key, t.webp.size(), body, po);
     if (!put.ok()) {
       for (const auto& k : stored) (void)co_await store_.remove(k);
-      co_return co_await retry(put.error().message);
+      std::string why = put.error().message;
+      co_await retry(job, std::move(why));
+      co_return;
     }
     stored.push_back(key);
     w.key(std::to_string(t.size)).begin_object();
@@ -262,7 +288,10 @@ Task<void> Thumbnailer::process(Job job) {
     // The file was purged meanwhile (its purge saw no variants), or the database failed: what
     // was stored here is removed here (a failed record is retried).
     for (const auto& k : stored) (void)co_await store_.remove(k);
-    if (!recorded.ok()) co_return co_await retry(recorded.error().message);
+    if (!recorded.ok()) {
+      std::string why = recorded.error().message;
+      co_await retry(job, std::move(why));
+    }
     co_return;
   }
   ++stats_.made;

@@ -81,6 +81,8 @@ class Thumbnailer {
   Task<void> loop();
   Task<Turn> work_one();
   Task<void> process(Job job);
+  Task<void> fail(const Job& job, std::string why);   // for good
+  Task<void> retry(const Job& job, std::string why);  // after a backoff, or fail once attempts are used up
 
   Reactor& r_;
   PgPool pool_;
