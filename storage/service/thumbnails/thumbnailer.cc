@@ -1,6 +1,5 @@
 #include "storage/service/thumbnails/thumbnailer.h"
 
-#include <liburing.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/tcp_stream.h"
 #include "http/json_writer.h"
 #include "storage/service/thumbnails/thumbnail_queries.h"
 
@@ -47,29 +47,17 @@ class BytesSource final : public ByteSource {
 // reading (it has what it needs, or gave up): `decoder_gone` tells that from a store error.
 class DecoderSink final : public ByteSink {
  public:
-  DecoderSink(Reactor& r, int fd, Duration timeout) : r_(r), fd_(fd), timeout_(timeout) {}
+  DecoderSink(TcpStream& out, Duration timeout) : out_(out), timeout_(timeout) {}
   Task<Status> begin(uint64_t, uint64_t, const std::string&, const std::string&) override { co_return Status(); }
   Task<Status> write(std::span<const char> data) override {
-    while (!data.empty()) {
-      int fd = fd_;
-      const char* p = data.data();
-      size_t n = data.size();
-      int res = co_await IoOp(
-          r_, [fd, p, n](io_uring_sqe* sqe) { io_uring_prep_send(sqe, fd, p, n, MSG_NOSIGNAL); },
-          deadline_after(timeout_));
-      if (res <= 0) {
-        decoder_gone = true;
-        co_return Error(Errc::cancelled, "the decoder stopped reading");
-      }
-      data = data.subspan(static_cast<size_t>(res));
-    }
-    co_return Status();
+    Status s = co_await out_.send_all(data, deadline_after(timeout_));
+    if (!s.ok()) decoder_gone = true;
+    co_return s;
   }
   bool decoder_gone = false;
 
  private:
-  Reactor& r_;
-  int fd_;
+  TcpStream& out_;
   Duration timeout_;
 };
 
@@ -217,14 +205,15 @@ Task<void> Thumbnailer::process(Job job) {
   int reader = sv[1];
 
   Status streamed;
-  DecoderSink sink(r_, writer, options_.store_timeout);
+  TcpStream out(r_, writer);  // io_uring sends (MSG_NOSIGNAL) on a stream socket, not only TCP
+  DecoderSink sink(out, options_.store_timeout);
   TaskGroup streaming;
   spawn(
-      [](ObjectStore& store, std::string key, DecoderSink& sink, Status& out, int fd) -> Task<void> {
+      [](ObjectStore& store, std::string key, DecoderSink& sink, Status& result, TcpStream& to) -> Task<void> {
         auto got = co_await store.get(std::move(key), std::nullopt, sink);
-        if (!got.ok()) out = std::move(got).error();
-        shutdown(fd, SHUT_WR);  // the decoder sees the end of the content
-      }(store_, job.object_key, sink, streamed, writer),
+        if (!got.ok()) result = std::move(got).error();
+        to.shutdown_write();  // the decoder sees the end of the content
+      }(store_, job.object_key, sink, streamed, out),
       &streaming);
   // Built outside the co_await: GCC 12 destroys a lambda's captures twice when the lambda is a
   // temporary of the awaited expression.
@@ -237,7 +226,7 @@ Task<void> Thumbnailer::process(Job job) {
   if (!decoded) shutdown(reader, SHUT_RDWR);  // never ran (the pool is full or stopping)
   co_await streaming.wait();
   close(reader);
-  close(writer);
+  co_await out.close();
 
   if (!decoded) {
     std::string why = "no decoder thread free";
