@@ -204,6 +204,43 @@ std::vector<Option> options() {
          if (v == "off") v = "false";
          return set_bool(c.service.rate_limits, v);
        }},
+      {"thumbnails", "SLUICE_THUMBNAILS",
+       "make thumbnails of image uploads in this process (on or off, default on; off: run `sluice thumbnailer`)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         if (v == "on") v = "true";
+         if (v == "off") v = "false";
+         return set_bool(c.service.thumbnails, v);
+       }},
+      {"thumbnail-sizes", "SLUICE_THUMBNAIL_SIZES", "thumbnail sizes, longest side in px, comma-separated (default 128,512)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         std::vector<int> sizes;
+         while (!v.empty()) {
+           size_t comma = v.find(',');
+           unsigned size = 0;
+           if (auto s = set_uint(size, v.substr(0, comma), 16, 4096); !s.ok()) return s;
+           for (int had : sizes)
+             if (had == static_cast<int>(size)) return Error(Errc::invalid_argument, "a size is listed twice");
+           sizes.push_back(static_cast<int>(size));
+           v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+         }
+         if (sizes.empty() || sizes.size() > 8) return Error(Errc::invalid_argument, "give 1 to 8 sizes");
+         c.service.thumbnail_sizes = std::move(sizes);
+         return Status();
+       }},
+      {"thumbnail-threads", "SLUICE_THUMBNAIL_THREADS", "images decoded at once, each on a thread of its own (default 1)",
+       [](ServerConfig& c, std::string_view v) { return set_uint(c.service.thumbnail_threads, v, 1, 64); }},
+      {"thumbnail-max-pixels", "SLUICE_THUMBNAIL_MAX_PIXELS",
+       "images with more pixels (width x height) are refused, not decoded (default 100000000)",
+       [](ServerConfig& c, std::string_view v) {
+         return set_uint(c.service.thumbnail_max_pixels, v, 1, uint64_t{1} << 40);
+       }},
+      {"thumbnail-timeout", "SLUICE_THUMBNAIL_TIMEOUT", "longest reading and decoding of one image (default 30s)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.thumbnail_timeout, v); }},
+      {"thumbnail-max-buffered", "SLUICE_THUMBNAIL_MAX_BUFFERED",
+       "bytes of an image that must be read into memory to decode (TIFF) before it fails (default 67108864)",
+       [](ServerConfig& c, std::string_view v) {
+         return set_uint(c.service.thumbnail_max_buffered_bytes, v, 1 << 20, uint64_t{1} << 34);
+       }},
       {"trusted-proxies", "SLUICE_TRUSTED_PROXIES",
        "CIDR list of proxies whose X-Forwarded-For/Forwarded names the client (default: none)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.trusted_proxies, v); }},
@@ -328,6 +365,8 @@ Result<ServerConfig> parse_server_config(const std::vector<std::string>& args) {
   if (sc.events_duplicate_window < std::chrono::seconds(1) || sc.events_duplicate_window > sc.events_stream_max_age)
     return Error(Errc::invalid_argument,
                  "SLUICE_EVENTS_DUPLICATE_WINDOW must be at least 1s and at most SLUICE_EVENTS_STREAM_MAX_AGE");
+  if (sc.thumbnail_timeout < std::chrono::seconds(1))
+    return Error(Errc::invalid_argument, "SLUICE_THUMBNAIL_TIMEOUT must be at least 1s");
   return c;
 }
 

@@ -14,6 +14,9 @@ SLUICE_APT_PACKAGES=(
   curl libargon2-dev
   # Events: the relay publishes with the NATS C client; tests and tools/run start nats-server -js.
   libnats-dev nats-server
+  # Thumbnails (storage/service/thumbnails): libvips decodes and resizes images on a worker pool;
+  # libvips-tools gives vipsthumbnail, the reference of bench/thumbnails.sh.
+  libvips-dev libvips-tools
   # The second compiler: the clang-16 ASan/UBSan suite and the libFuzzer targets (tools/fuzz);
   # clang-tidy-16 and clang-format-16 read the repository's .clang-tidy and .clang-format.
   clang-16 libfuzzer-16-dev libclang-rt-16-dev clang-tidy-16 clang-format-16

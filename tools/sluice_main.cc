@@ -7,6 +7,7 @@
 #include "db/migrate_command.h"
 #include "tools/janitor_command.h"
 #include "tools/relay_command.h"
+#include "tools/thumbnailer_command.h"
 #include "tools/serve_command.h"
 #include "tools/token_command.h"
 #include "tools/version.h"
@@ -20,6 +21,7 @@ void print_usage(FILE* out) {
                "  migrate   apply database migrations (uses SLUICE_PG_URL)\n"
                "  janitor   repair leftovers of crashes and abandoned uploads once (sluice janitor --once)\n"
                "  relay     publish the event outbox to NATS JetStream (sluice relay; one per cluster is active)\n"
+               "  thumbnailer  make thumbnails of image uploads (sluice thumbnailer [--once]; any number may run)\n"
                "  token     mint a development JWT (sluice token --sub u1 --role user)\n"
                "  version   print the version\n"
                "  help      print this text\n");
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   if (cmd == "token") return sluice::run_token_command(args);
   if (cmd == "janitor") return sluice::run_janitor_command(args);
   if (cmd == "relay") return sluice::run_relay_command(args);
+  if (cmd == "thumbnailer") return sluice::run_thumbnailer_command(args);
   if (cmd == "migrate") {
     const char* url = std::getenv("SLUICE_PG_URL");
     if (!args.empty() && args[0].rfind("--pg-url=", 0) == 0) url = args[0].c_str() + 9;

@@ -8,6 +8,7 @@
 #include "storage/api/caller_auth.h"
 #include "storage/service/admission/lease_admin.h"
 #include "storage/service/events/event_relay.h"
+#include "storage/service/thumbnails/thumbnailer.h"
 
 namespace sluice {
 
@@ -99,6 +100,7 @@ Task<void> metrics(HttpExchange& ex, ServiceContexts* all) {
   r.status = 200;
   r.body = render_prometheus(sum_core_stats(per_core));
   if (const EventRelay* ev = core_context(ex, all).events) r.body += render_event_metrics(ev->stats());
+  if (const ThumbnailStats* th = core_context(ex, all).thumbnails) r.body += render_thumbnail_metrics(*th);
   r.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
   (void)co_await ex.respond(std::move(r));
 }
@@ -214,6 +216,19 @@ std::string render_event_metrics(const EventRelayStats& e) {
   counter(out, "sluice_events_refused_total", "Publishes NATS refused for the message itself.", e.refused.load());
   counter(out, "sluice_events_dead_lettered_total", "Outbox rows this instance dead-lettered.", e.dead_lettered.load());
   counter(out, "sluice_events_pruned_total", "Outbox rows deleted after their retention.", e.pruned.load());
+  return out;
+}
+
+std::string render_thumbnail_metrics(const ThumbnailStats& t) {
+  std::string out;
+  counter(out, "sluice_thumbnails_made_total", "Images whose thumbnails were stored.", t.made.load());
+  counter(out, "sluice_thumbnails_failed_total", "Images no thumbnail could be made of (not decodable, refused).",
+          t.failed.load());
+  counter(out, "sluice_thumbnails_refused_total", "Of those, images over the pixel limit (never decoded).",
+          t.refused.load());
+  counter(out, "sluice_thumbnails_store_retries_total", "Thumbnail jobs put back after a store error.",
+          t.store_retries.load());
+  gauge(out, "sluice_thumbnails_in_progress", "Images being thumbnailed now.", t.busy.load());
   return out;
 }
 

@@ -20,5 +20,8 @@ std::string render_prometheus(const CoreStats& total);
 // The event relay's counters and queue gauges (Prometheus text).
 struct EventRelayStats;
 std::string render_event_metrics(const EventRelayStats& e);
+// The thumbnailer's counters (Prometheus text).
+struct ThumbnailStats;
+std::string render_thumbnail_metrics(const ThumbnailStats& t);
 
 }  // namespace sluice

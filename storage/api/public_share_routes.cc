@@ -10,6 +10,7 @@
 #include "storage/api/rate_limit_gate.h"
 #include "storage/api/content_response.h"
 #include "storage/api/json_body.h"
+#include "storage/api/thumbnail_routes.h"
 #include "storage/service/files/content_disposition.h"
 #include "storage/service/shares/share_password.h"
 #include "storage/service/shares/share_token.h"
@@ -133,6 +134,21 @@ Task<void> get_content(HttpExchange& ex, ServiceContexts* all, const ShareRouteO
   co_await serve_content(ex, *ctx.store, std::move(t));
 }
 
+// The preview of the shared file: allowed even when the share allows metadata only (a
+// thumbnail is what a share page shows), never before a password share is unlocked.
+Task<void> get_thumbnail(HttpExchange& ex, ServiceContexts* all, const ShareRouteOptions* opts) {
+  ServiceContext& ctx = core_context(ex, all);
+  if (!co_await limit_public(ex, ctx)) co_return;  // per client address
+  auto s = co_await open(ex, ctx);
+  if (!s) co_return;
+  if (!unlocked(ex.request(), *s, *opts)) {
+    ApiError e(401, "password_required", "this share needs a password: POST it to the unlock route");
+    e.with_header("Cache-Control", kCacheControl);
+    co_return co_await respond_api_error(ex, std::move(e));
+  }
+  co_await serve_thumbnail(ex, ctx, s->file.id, opts->thumbnail_sizes, kCacheControl);
+}
+
 Task<void> unlock(HttpExchange& ex, ServiceContexts* all, const ShareRouteOptions* opts) {
   ServiceContext& ctx = core_context(ex, all);
   if (!co_await limit_public(ex, ctx)) co_return;  // per client address
@@ -211,6 +227,8 @@ void add_public_share_routes(Router& router, ServiceContexts* contexts, const Sh
              [contexts, options](HttpExchange& ex) { return get_share(ex, contexts, options); });
   router.add("GET", "/public/v1/shares/{token}/content",
              [contexts, options](HttpExchange& ex) { return get_content(ex, contexts, options); });
+  router.add("GET", "/public/v1/shares/{token}/thumbnail",
+             [contexts, options](HttpExchange& ex) { return get_thumbnail(ex, contexts, options); });
   router.add(
       "POST", "/public/v1/shares/{token}/unlock",
       [contexts, options](HttpExchange& ex) { return unlock(ex, contexts, options); }, small);

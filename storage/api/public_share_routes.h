@@ -1,5 +1,6 @@
 // What anyone holding a share link may do: GET /public/v1/shares/{token} (metadata),
-// GET (and HEAD) /public/v1/shares/{token}/content and POST /public/v1/shares/{token}/unlock.
+// GET (and HEAD) /public/v1/shares/{token}/content, GET /public/v1/shares/{token}/thumbnail and
+// POST /public/v1/shares/{token}/unlock.
 // Answers are private, no-store and no-referrer: the URL itself is the capability.
 #pragma once
 

@@ -24,6 +24,8 @@
 #include "storage/api/ops_routes.h"
 #include "storage/api/quota_routes.h"
 #include "storage/api/tier_routes.h"
+#include "storage/api/thumbnail_routes.h"
+#include "storage/service/thumbnails/thumbnailer.h"
 #include "storage/service/auth/api_key_store.h"
 #include "storage/service/ratelimit/limit_cache.h"
 #include "storage/service/ratelimit/rate_limiter.h"
@@ -42,6 +44,7 @@ struct Service::CoreParts {
   std::unique_ptr<ApiKeyStore> api_keys;
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<JanitorTask> janitor;  // core 0 only
+  std::unique_ptr<Thumbnailer> thumbnailer;  // core 0 only, with SLUICE_THUMBNAILS=on
   std::unique_ptr<LimitCache> limit_cache;
   std::unique_ptr<RateLimiter> rate_limiter;
 };
@@ -54,6 +57,7 @@ Service::Service(ServiceConfig config, unsigned cores)
   // With a database, always: it publishes when SLUICE_NATS_URL is set, and prunes the outbox
   // either way (the advisory lock keeps it to one instance).
   if (enabled()) events_ = std::make_unique<EventRelay>(event_relay_options(config_));
+  if (enabled() && config_.thumbnails) thumbnail_stats_ = std::make_unique<ThumbnailStats>();
 }
 
 Service::~Service() = default;
@@ -137,6 +141,7 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
               {{"effect", "SLUICE_URL_SECRET is not set: share access tokens use a random key of this process"}});
   s->share_options_.access_key = std::move(*access_key);
   s->share_options_.public_url = c.public_url;
+  s->share_options_.thumbnail_sizes = c.thumbnail_sizes;
   s->share_hashing_ = std::make_unique<WorkerPool>(WorkerPoolOptions{.threads = 2, .max_queued = 64});
   s->share_options_.hashing = s->share_hashing_.get();
   auto proxies = TrustedProxies::parse(c.trusted_proxies);
@@ -159,6 +164,7 @@ void Service::add_routes(Router& router) {
   if (enabled()) add_public_share_routes(router, &contexts_, &share_options_);
   if (enabled()) add_quota_routes(router, &contexts_);
   if (enabled()) add_tier_routes(router, &contexts_);
+  if (enabled()) add_thumbnail_routes(router, &contexts_, thumbnail_route_options(config_));
   add_ops_routes(router, &contexts_);
 }
 
@@ -168,6 +174,7 @@ Task<Status> Service::start_core(Reactor& r) {
   auto parts = std::make_unique<CoreParts>();
   ctx->reactor = &r;
   ctx->events = events_.get();
+  ctx->thumbnails = thumbnail_stats_.get();
   ctx->limits.upload_timeout = config_.upload_timeout;  // the janitor's threshold for dead uploads
   ctx->limits.pace.min_bytes_per_second = config_.min_upload_rate;
   ctx->limits.pace.window = config_.min_upload_rate_window;
@@ -263,6 +270,14 @@ Task<Status> Service::start_core(Reactor& r) {
       co_await p.janitor->start();
     }
     if (core == 0 && events_) events_->start();  // its own thread: never blocks a reactor
+    if (core == 0 && config_.thumbnails) {
+      // Core 0 claims jobs and streams originals (I/O); libvips decodes on the thumbnailer's own
+      // worker threads. The per-image libvips threads stay at 1 so the reactors keep their cores.
+      CoreParts& p = *parts_[0];
+      p.thumbnailer = std::make_unique<Thumbnailer>(r, config_.pg_url, *p.store, thumbnailer_options(config_),
+                                                    *thumbnail_stats_);
+      if (auto st = co_await p.thumbnailer->start(); !st.ok()) co_return st;
+    }
   }
   co_return Status();
 }
@@ -273,6 +288,7 @@ Task<void> Service::stop_core(Reactor& r) {
   co_await contexts_[core]->background.wait();
   CoreParts& p = *parts_[core];
   if (p.janitor) co_await p.janitor->stop();
+  if (p.thumbnailer) co_await p.thumbnailer->stop();
   if (core == 0 && events_) events_->stop();  // ends its turn (bounded by the ack wait) and joins
   if (p.store) co_await p.store->shutdown();
   if (p.redis) co_await p.redis->close();

@@ -16,6 +16,7 @@
 #include "storage/service/auth/jwt.h"
 #include "storage/service/service_config.h"
 #include "storage/service/service_context.h"
+#include "storage/service/thumbnails/thumbnailer.h"
 
 namespace sluice {
 
@@ -49,6 +50,7 @@ class Service {
   std::latch built_;
   // The outbox relay (events to NATS, pruning): a thread of its own, started by core 0.
   std::unique_ptr<EventRelay> events_;
+  std::unique_ptr<ThumbnailStats> thumbnail_stats_;  // with a thumbnailer in this process
   // Shares: Argon2id runs on these threads; the options the share routes read (one copy for all cores).
   std::unique_ptr<WorkerPool> share_hashing_;
   ShareRouteOptions share_options_;

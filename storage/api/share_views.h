@@ -23,6 +23,7 @@ struct ShareRouteOptions {
   std::string access_key;         // HMAC key of unlock access tokens
   std::string public_url;         // base of the links; empty: path-only links
   Duration access_ttl = std::chrono::minutes(15);
+  std::vector<int> thumbnail_sizes{128, 512};  // what a share's thumbnail route serves
 };
 
 struct NewShareRequest {

@@ -2,7 +2,9 @@
 // `sluice serve` flags and SLUICE_* variables.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 
@@ -76,6 +78,15 @@ struct ServiceConfig {
   bool rate_limits = true;
   std::string trusted_proxies;  // CIDR list whose X-Forwarded-For / Forwarded is believed
   Duration rate_limit_cache_ttl = std::chrono::seconds(5);  // tier / override changes apply within it
+
+  // Thumbnails of image uploads (storage/service/thumbnails): made off the reactors, on
+  // `thumbnail_threads` worker threads of their own.
+  bool thumbnails = true;                 // `sluice serve` runs a thumbnailer (off: only `sluice thumbnailer` does)
+  std::vector<int> thumbnail_sizes{128, 512};  // longest side, pixels
+  unsigned thumbnail_threads = 1;
+  uint64_t thumbnail_max_pixels = 100'000'000;     // larger images are refused (decompression bombs)
+  Duration thumbnail_timeout = std::chrono::seconds(30);  // reading and decoding one image
+  uint64_t thumbnail_max_buffered_bytes = 64ull << 20;    // formats that must seek (TIFF) are buffered up to this
 };
 
 }  // namespace sluice

@@ -23,6 +23,7 @@ class LimitCache;
 class RateLimiter;
 class RedisClient;
 class EventRelay;
+struct ThumbnailStats;
 class TrustedProxies;
 struct HttpServerStats;
 
@@ -56,6 +57,7 @@ struct ServiceContext {
   RedisClient* redis = nullptr;  // null without Redis; for readiness and admin
   const HttpServerStats* http_stats = nullptr;  // set by whoever owns the core's HttpServer
   const EventRelay* events = nullptr;  // the process's outbox relay (its own thread), for /metrics
+  const ThumbnailStats* thumbnails = nullptr;  // the process's thumbnailer (core 0), for /metrics
   // Request rate limits (both null when SLUICE_RATE_LIMITS is off): this core's limiter and its
   // cache of principals' limits; the trusted proxies are shared, read-only.
   RateLimiter* rate_limiter = nullptr;

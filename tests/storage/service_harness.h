@@ -146,6 +146,7 @@ void with_service(F test, HarnessOptions opts = {}) {
   cfg.jwt_secret = kHarnessJwtSecret;
   cfg.slots_per_core = 64;
   cfg.rate_limits = false;  // suites send bursts as one user; rate_limit_api_test turns them on
+  cfg.thumbnails = false;  // the thumbnail tests turn it on; others need no libvips threads
   if (opts.tweak) opts.tweak(cfg);
   std::string check_url = db.url();
   std::string redis_url = service_env("SLUICE_TEST_REDIS_URL");

@@ -1,9 +1,11 @@
 #include "storage/service/files/file_purge.h"
 
 #include <chrono>
+#include <unordered_map>
 
 #include "core/log.h"
 #include "storage/service/files/purge_queries.h"
+#include "storage/service/thumbnails/thumbnail_queries.h"
 
 namespace sluice::service {
 
@@ -16,9 +18,30 @@ std::vector<PurgedFile> purged_files(const PgResult& r) {
 
 Task<PurgeProgress> finish_purge(PgPool& pg, ObjectStore& store, std::vector<PurgedFile> files) {
   PurgeProgress p;
+  if (files.empty()) co_return p;
   std::vector<std::string> gone;
+  // Derived objects (thumbnails) go with their file. Read after the rows became 'deleted': a
+  // thumbnailer records its variants only while the file is live (thumbnail_queries.h), so
+  // every variant recorded is seen here, and none is recorded later.
+  std::unordered_map<std::string, std::vector<std::string>> derived;
+  {
+    std::vector<std::string> ids;
+    ids.reserve(files.size());
+    for (const auto& f : files) ids.push_back(f.id);
+    auto d = co_await pg.query(thumbnail_sql::kDerivedKeys, ids);
+    if (!d.ok()) {  // nothing removed: the rows stay queued and the janitor tries again
+      log_event(LogLevel::warn, "purge_derived_lookup_failed", {{"error", d.error().message}});
+      p.failed += files.size();
+      co_return p;
+    }
+    for (int i = 0; i < d->rows(); ++i) derived[std::string(d->text(i, 0))].push_back(std::string(d->text(i, 1)));
+  }
   for (const auto& f : files) {
-    auto s = co_await store.remove(f.object_key);
+    Status s;
+    if (auto it = derived.find(f.id); it != derived.end())
+      for (const auto& key : it->second)
+        if (s.ok()) s = co_await store.remove(key);
+    if (s.ok()) s = co_await store.remove(f.object_key);
     if (!s.ok()) {
       ++p.failed;
       log_event(LogLevel::warn, "purge_object_remove_failed", {{"key", f.object_key}, {"error", s.error().message}});
