@@ -236,17 +236,23 @@ TEST_P(TusApi, ChecksumMismatchIs460AndTheChunkIsNotCounted) {
 
 TEST_P(TusApi, OnePatchAtATime) {
   with_mpu_env(GetParam(), [](MpuEnv& env) -> Task<void> {
-    std::string tok = token_for(env.user("alice"));
+    std::string alice = env.user("alice"), tok = token_for(alice);
     std::string content = pattern_bytes(1000, 5);
     auto c = co_await create(env, tok, "Upload-Length: 1000\r\n");
     std::string id = id_of(c);
+    int64_t leases_before = co_await env.leases_of(alice);
     // A PATCH whose body stops half-way holds the upload's lock...
     auto slow = co_await RawHttpClient::connect(env.r, env.port());
     EXPECT_TRUE(slow.ok());
     (void)co_await (*slow)->send("PATCH /v1/tus/" + id + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + tok +
                                  "\r\n" + kTus + kStream + "Upload-Offset: 0\r\nContent-Length: 1000\r\n\r\n" +
                                  content.substr(0, 400));
-    // ...so a second one (once the first is admitted) is refused with 423, and HEAD still answers.
+    // ...once it is admitted (its part lease is in Redis: before that, a second PATCH could take
+    // the lock itself and finish the upload, as it did under ASan)...
+    for (int i = 0; i < 1000 && co_await env.leases_of(alice) <= leases_before; ++i)
+      co_await SleepUntil(env.r, deadline_after(std::chrono::milliseconds(5)));
+    EXPECT_GT(co_await env.leases_of(alice), leases_before) << "the half-sent PATCH never took the upload's lock";
+    // ...so a second one is refused with 423, and HEAD still answers.
     RawResponse second;
     for (int i = 0; i < 200; ++i) {
       second = co_await patch(env, tok, id, 0, content);
