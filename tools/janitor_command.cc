@@ -46,22 +46,9 @@ Task<void> janitor_once(Reactor& r, ServiceConfig c, std::unique_ptr<ObjectStore
 
 int run_janitor_command(const std::vector<std::string>& args) {
   bool once = false;
-  std::vector<std::string> rest;
-  for (const auto& a : args) {
-    if (a == "--once")
-      once = true;
-    else
-      rest.push_back(a);
-  }
-  auto cfg = parse_server_config(rest);
-  if (!cfg.ok()) {
-    if (cfg.error().code == Errc::cancelled) {
-      std::printf("usage: sluice janitor --once [serve's flags]\n\n%s", cfg.error().message.c_str());
-      return 0;
-    }
-    std::fprintf(stderr, "sluice janitor: %s\n", cfg.error().message.c_str());
-    return 2;
-  }
+  int parse_exit = 0;
+  auto cfg = parse_command_config("janitor", "sluice janitor --once [serve's flags]", args, &once, &parse_exit);
+  if (!cfg) return parse_exit;
   if (!once) {
     std::fprintf(stderr, "sluice janitor: pass --once (a running `sluice serve` repairs every --janitor-interval)\n");
     return 2;

@@ -1,6 +1,7 @@
 #include "tools/server_config.h"
 
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 
@@ -368,6 +369,28 @@ Result<ServerConfig> parse_server_config(const std::vector<std::string>& args) {
   if (sc.thumbnail_timeout < std::chrono::seconds(1))
     return Error(Errc::invalid_argument, "SLUICE_THUMBNAIL_TIMEOUT must be at least 1s");
   return c;
+}
+
+std::optional<ServerConfig> parse_command_config(const char* command, const char* usage,
+                                                 const std::vector<std::string>& args, bool* once, int* exit_code) {
+  *once = false;
+  std::vector<std::string> rest;
+  for (const auto& a : args) {
+    if (a == "--once")
+      *once = true;
+    else
+      rest.push_back(a);
+  }
+  auto cfg = parse_server_config(rest);
+  if (cfg.ok()) return std::move(*cfg);
+  if (cfg.error().code == Errc::cancelled) {
+    std::printf("usage: %s\n\n%s", usage, cfg.error().message.c_str());
+    *exit_code = 0;
+  } else {
+    std::fprintf(stderr, "sluice %s: %s\n", command, cfg.error().message.c_str());
+    *exit_code = 2;
+  }
+  return std::nullopt;
 }
 
 }  // namespace sluice

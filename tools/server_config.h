@@ -2,6 +2,7 @@
 // overridden by --flags, validated at start with one-line reasons.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,11 @@ struct ServerConfig {
 // Applies environment variables, then `args` (flags after the subcommand). Errors name the flag
 // or variable and the bad value. `--help` yields Errc::cancelled with the usage text as message.
 Result<ServerConfig> parse_server_config(const std::vector<std::string>& args);
+
+// For the one-shot commands (janitor, thumbnailer): serve's flags plus `--once`, reported in
+// *once. On --help or a bad flag it prints the usage or the error itself and returns nullopt with
+// the process's exit code (0 or 2) in *exit_code.
+std::optional<ServerConfig> parse_command_config(const char* command, const char* usage,
+                                                 const std::vector<std::string>& args, bool* once, int* exit_code);
 
 }  // namespace sluice

@@ -45,22 +45,9 @@ Task<void> thumbnail(Reactor& r, ServiceConfig c, std::unique_ptr<ObjectStore> s
 
 int run_thumbnailer_command(const std::vector<std::string>& args) {
   bool once = false;
-  std::vector<std::string> rest;
-  for (const auto& a : args) {
-    if (a == "--once")
-      once = true;
-    else
-      rest.push_back(a);
-  }
-  auto cfg = parse_server_config(rest);
-  if (!cfg.ok()) {
-    if (cfg.error().code == Errc::cancelled) {
-      std::printf("usage: sluice thumbnailer [--once] [serve's flags]\n\n%s", cfg.error().message.c_str());
-      return 0;
-    }
-    std::fprintf(stderr, "sluice thumbnailer: %s\n", cfg.error().message.c_str());
-    return 2;
-  }
+  int parse_exit = 0;
+  auto cfg = parse_command_config("thumbnailer", "sluice thumbnailer [--once] [serve's flags]", args, &once, &parse_exit);
+  if (!cfg) return parse_exit;
   if (cfg->service.pg_url.empty()) {
     std::fprintf(stderr, "sluice thumbnailer: set SLUICE_PG_URL (or --pg-url)\n");
     return 2;
