@@ -36,6 +36,24 @@ set_rate() {  # set_rate <port> <user> <json>
   curl -sf -X PUT -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
     -d "$3" "http://127.0.0.1:$1/v1/admin/users/$2/rate-limit" >/dev/null
 }
+# CPU time (µs, user+system) of processes by name, summed: where a request's time goes.
+cpu_us() {  # cpu_us <comm>...
+  local total=0 tick; tick=$(getconf CLK_TCK)
+  for name in "$@"; do
+    for pid in $(pgrep -x "$name"); do
+      read -r u s < <(awk '{print $14, $15}' "/proc/$pid/stat" 2>/dev/null || echo "0 0")
+      total=$((total + (u + s) * 1000000 / tick))
+    done
+  done
+  echo "$total"
+}
+# Runs a command and prints its CPU seconds as "wrkcpu <user> <system>" on stderr.
+child_cpu() {
+  python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:])
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("wrkcpu", u.ru_utime, u.ru_stime, file=sys.stderr)' "$@"
+}
 evalsha() { redis-cli -u "$SLUICE_REDIS_URL" info commandstats | awk -F'[=,:]' '/cmdstat_evalsha/ {print $3}' | tr -d '\r' | sed 's/^$/0/;' | head -1; }
 
 echo "==> (1) two instances (1 core each), one user limited to $RPM/min burst $BURST, ${DUR}s, 2 x sluice-load --users 1"
@@ -70,12 +88,19 @@ for mode in ${MODES:-off on off on on off}; do
   [ "$mode" = on ] && set_rate "$P" bench-wrk '{"requestsPerMinute":600000000,"burst":100000000}'
   curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P/v1/keys" >/dev/null
   before=$(evalsha); before=${before:-0}
-  out=$(wrk -t 1 -c 32 -d "${DUR}s" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P/v1/keys")
+  s0=$(cpu_us sluice); p0=$(cpu_us postgres); r0=$(cpu_us redis-server)
+  out=$( { child_cpu wrk -t 1 -c 32 -d "${DUR}s" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P/v1/keys"; } 2>&1)
+  s1=$(cpu_us sluice); p1=$(cpu_us postgres); r1=$(cpu_us redis-server)
   after=$(evalsha); after=${after:-0}
+  wrk_us=$(echo "$out" | awk '/^wrkcpu/ {printf "%d", ($2 + $3) * 1000000}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   total=$(echo "$out" | awk '/requests in/ {print $1}')
   non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
   printf "limiter %-3s %10s req/s  requests %8s  non-2xx %5s  EVALSHA %6d (%.2f per 1,000 requests)\n" \
     "$mode" "$rps" "$total" "${non2xx:-0}" "$((after - before))" "$(python3 -c "print(($after-$before)*1000/max(1,$total))")"
+  # CPU per request by process: the server's own cost vs its client's and its peers'.
+  printf "            CPU µs/request: sluice %.2f  wrk %.2f  postgres %.2f  redis %.2f\n" \
+    "$(python3 -c "print(($s1-$s0)/max(1,$total))")" "$(python3 -c "print($wrk_us/max(1,$total))")" \
+    "$(python3 -c "print(($p1-$p0)/max(1,$total))")" "$(python3 -c "print(($r1-$r0)/max(1,$total))")"
   stop_all
 done

@@ -13,7 +13,7 @@
 // cluster admits at most the GCRA allowance of that window plus the tokens cores took before it
 // and spend in it: at most instances x cores x batch units; and it may refuse while up to that
 // many units sit unspent in other cores' batches. batch = 100 ms of the rate, at least 1, at
-// most burst/4 and 100 (batch_for()).
+// most burst/4 and 1,000 (batch_for()).
 //
 // Redis down (or not configured): with redis_failure=open each core limits on its own (the
 // per-core GCRA in gcra.h with the full limit, so a client is never limited harder than

@@ -468,7 +468,8 @@ TEST(ClientAddress, OnlyTrustedProxiesForward) {
 TEST(RateLimiterBatch, BatchIsAHundredMillisecondsOfTheRate) {
   EXPECT_EQ(RateLimiter::batch_for(RateLimit{600, 100}), 1);
   EXPECT_EQ(RateLimiter::batch_for(RateLimit{6000, 1000}), 10);
-  EXPECT_EQ(RateLimiter::batch_for(RateLimit{6000000, 100000}), 100);
+  EXPECT_EQ(RateLimiter::batch_for(RateLimit{6000000, 100000}), 1000);
+  EXPECT_EQ(RateLimiter::batch_for(RateLimit{600000000, 100000000}), 1000);  // the absolute cap
   EXPECT_EQ(RateLimiter::batch_for(RateLimit{60000, 8}), 2);  // at most a quarter of the burst
 }
 
