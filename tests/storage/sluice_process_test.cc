@@ -1,7 +1,8 @@
 // The real `sluice` binary as operators run it. A crash: 50 uploads (streaming and multipart)
 // in flight or done, `kill -9`, restart, `sluice janitor --once` -> nothing reserved, no store
 // multipart upload left, every row available-and-readable or failed/aborted, every acknowledged
-// upload intact. And two instances on different ports sharing PostgreSQL and Redis: the
+// upload intact. tus: kill -9 mid-PATCH, and the same upload resumes from HEAD on the restarted
+// server. And two instances on different ports sharing PostgreSQL and Redis: the
 // per-user upload limit holds across both.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -502,6 +503,113 @@ TEST_P(PurgeCrash, KillNineMidPurgeThenJanitorLeavesNoOrphanAndNoDanglingRow) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, PurgeCrash, ::testing::Values("local", "s3"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+
+// ------------------------------------------------------------------------- tus after a crash
+
+// A raw tus request (HEAD reads no body); status -1 when the server cannot be reached.
+Task<RawResponse> tus_req(Cluster& c, uint16_t port, std::string method, std::string path, std::string token,
+                          std::string headers, std::string body = "") {
+  RawResponse bad;
+  bad.status = -1;
+  auto conn = co_await RawHttpClient::connect(c.r, port);
+  if (!conn.ok()) co_return bad;
+  (void)co_await (*conn)->send(method + " " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + token +
+                               "\r\nTus-Resumable: 1.0.0\r\n" + headers + "Content-Length: " +
+                               std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto resp = co_await (*conn)->read_response(60s, method == "HEAD");
+  co_await (*conn)->close();
+  co_return resp.ok() ? std::move(*resp) : bad;
+}
+
+class TusCrash : public ::testing::TestWithParam<std::string> {};
+
+// The server dies (kill -9) in the middle of a PATCH: after a restart, HEAD gives an offset no
+// later than the bytes acknowledged plus what the dead PATCH could have stored, the client sends
+// the rest from there (retrying 423 while the dead PATCH's lock times out, as tus clients do),
+// and the file reads back byte for byte, with nothing left reserved and no tail segment left.
+TEST_P(TusCrash, KillNineMidPatchThenTheSameUploadResumesFromHead) {
+  with_cluster(GetParam(), [](Cluster& c) -> Task<void> {
+    std::string user = "tuscrash-" + c.run_id, tok = token_for(user);
+    std::string content = pattern_bytes(20 * kMiB + 123, 17);
+    // A short lease TTL: a lock held by a dead process frees itself after it (default 2 minutes).
+    std::vector<std::string> extra{"SLUICE_JANITOR_INTERVAL=0", "SLUICE_LEASE_TTL=3s"};
+    uint16_t port = free_port();
+    auto server = co_await c.start_server(port, c.dir + "/tus1.log", extra);
+    EXPECT_TRUE(server.ok()) << (server.ok() ? "" : server.error().message);
+    if (!server.ok()) co_return;
+    auto created = co_await tus_req(c, port, "POST", "/v1/tus", tok,
+                                    "Upload-Length: " + std::to_string(content.size()) +
+                                        "\r\nUpload-Metadata: filename Y3Jhc2guYmlu\r\n");  // crash.bin
+    EXPECT_EQ(created.status, 201) << created.body;
+    std::string loc = created.header("location");
+    std::string path = loc.substr(loc.find("/v1/tus/"));
+    const std::string kStream = "Content-Type: application/offset+octet-stream\r\n";
+    // Acknowledged: 3 MiB (a tail segment), then 6 MiB (completes the first 8 MiB part, leaves a tail).
+    uint64_t acked = 0;
+    for (uint64_t n : {3 * kMiB, 6 * kMiB}) {
+      auto r = co_await tus_req(c, port, "PATCH", path, tok, kStream + "Upload-Offset: " + std::to_string(acked) + "\r\n",
+                                content.substr(acked, n));
+      EXPECT_EQ(r.status, 204) << r.body;
+      acked += n;
+      EXPECT_EQ(r.header("upload-offset"), std::to_string(acked));
+    }
+    // A PATCH declaring 8 MiB sends 2 MiB, and the server dies while it holds the upload's lock.
+    int64_t leases_before = co_await c.leases_of(user);
+    auto half = co_await RawHttpClient::connect(c.r, port);
+    EXPECT_TRUE(half.ok());
+    if (!half.ok()) co_return;
+    (void)co_await (*half)->send("PATCH " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + tok +
+                                 "\r\nTus-Resumable: 1.0.0\r\n" + kStream + "Upload-Offset: " +
+                                 std::to_string(acked) + "\r\nContent-Length: " + std::to_string(8 * kMiB) +
+                                 "\r\n\r\n" + content.substr(acked, 2 * kMiB));
+    for (int i = 0; i < 1000 && co_await c.leases_of(user) <= leases_before; ++i)
+      co_await SleepUntil(c.r, deadline_after(5ms));
+    EXPECT_GT(co_await c.leases_of(user), leases_before) << "the half-sent PATCH never took the upload's lock";
+    kill(server->pid, SIGKILL);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *server), 128 + SIGKILL);
+    co_await (*half)->close();
+
+    uint16_t port2 = free_port();
+    auto restarted = co_await c.start_server(port2, c.dir + "/tus2.log", extra);
+    EXPECT_TRUE(restarted.ok()) << (restarted.ok() ? "" : restarted.error().message);
+    if (!restarted.ok()) co_return;
+    auto h = co_await tus_req(c, port2, "HEAD", path, tok, "");
+    EXPECT_EQ(h.status, 200) << h.body;
+    uint64_t at = h.header("upload-offset").empty() ? 0 : std::stoull(h.header("upload-offset"));
+    EXPECT_GE(at, acked) << "acknowledged bytes were lost";
+    EXPECT_LE(at, acked + 2 * kMiB) << "the offset counts bytes that were never sent";
+    RawResponse last;
+    int locked = 0;
+    for (int attempt = 0; attempt < 100; ++attempt) {  // tus clients retry 423 with a delay
+      last = co_await tus_req(c, port2, "PATCH", path, tok, kStream + "Upload-Offset: " + std::to_string(at) + "\r\n",
+                              content.substr(at));
+      if (last.status != 423) break;
+      ++locked;
+      co_await SleepUntil(c.r, deadline_after(200ms));
+    }
+    RecordProperty("patches_refused_423_while_the_dead_lock_lived", locked);
+    EXPECT_EQ(last.status, 204) << last.body;
+    EXPECT_EQ(last.header("upload-offset"), std::to_string(content.size()));
+    std::string file_id = last.header("sluice-file-id");
+    EXPECT_FALSE(file_id.empty());
+    auto down = co_await c.req(port2, "GET", "/v1/files/" + file_id + "/content", tok);
+    EXPECT_EQ(down.status, 200);
+    EXPECT_TRUE(down.body == content) << "the resumed upload reads back different bytes";
+    EXPECT_EQ(co_await c.scalar("SELECT reserved_bytes FROM sluice.accounts WHERE user_id = '" + user + "'"), 0);
+    EXPECT_EQ(co_await c.scalar("SELECT used_bytes FROM sluice.accounts WHERE user_id = '" + user + "'"),
+              static_cast<int64_t>(content.size()));
+    auto objects = co_await c.store->list("u/");
+    EXPECT_TRUE(objects.ok());
+    if (objects.ok()) {
+      EXPECT_EQ(objects->size(), 1u) << "tail segments or other objects were left in the store";
+    }
+    kill(restarted->pid, SIGTERM);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *restarted), 0);
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, TusCrash, ::testing::Values("local", "s3"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 // ------------------------------------------------------------------------- two instances
