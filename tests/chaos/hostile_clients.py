@@ -6,6 +6,7 @@ SO_LINGER 0). Prints one JSON object: what was attempted and how the server trea
 import argparse
 import asyncio
 import json
+import resource
 import socket
 import struct
 import time
@@ -83,6 +84,9 @@ async def main():
     p.add_argument("--resets", type=int, default=10, help="concurrent reset loops")
     p.add_argument("--seconds", type=float, default=10)
     a = p.parse_args()
+    # Thousands of idle connections need as many descriptors as the hard limit allows.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     stats = dict(idle_open=0, idle_refused=0, idle_closed_by_server=0, slow_refused=0, slow_answered=0,
                  slow_closed_by_server=0, resets=0, reset_refused=0)
     deadline = time.monotonic() + a.seconds
