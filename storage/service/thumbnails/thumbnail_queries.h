@@ -39,6 +39,18 @@ inline constexpr PgStatement kFail{
     " WHERE file_id = $1::uuid AND state = 'processing'",
     2};
 
+// $1 file id, $2 the keys about to be stored ({"128": {"key": ...}, ...}). Written before the
+// first store PUT, so a thumbnailer killed between storing and recording leaves keys its file's
+// purge will find (kDerivedKeys), not unreferenced objects. Only while the file is live (its row
+// locked, as in kRecordReady); no row back: the file is gone, store nothing.
+inline constexpr PgStatement kPlanVariants{
+    "sluice_thumbnail_plan",
+    "WITH f AS (SELECT id FROM sluice.files WHERE id = $1::uuid AND status IN ('available', 'trashed')"
+    "  FOR NO KEY UPDATE) "
+    "UPDATE sluice.thumbnails t SET variants = $2::jsonb, updated_at = now() FROM f"
+    " WHERE t.file_id = f.id AND t.state = 'processing' RETURNING t.file_id",
+    2};
+
 // $1 file id, $2 width, $3 height, $4 format, $5 variants (jsonb object). The thumbnails are
 // stored: the job becomes ready, the file's metadata gets "image": {width, height, format}, and
 // `thumbnail.created` goes to the outbox, in one statement. Only while the file is live: its row

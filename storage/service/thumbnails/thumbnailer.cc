@@ -247,6 +247,25 @@ Task<void> Thumbnailer::process(Job job) {
   }
   service::DecodedImage& image = **decoded;
 
+  {
+    std::string planned;
+    http::JsonWriter pw(planned);
+    pw.begin_object();
+    for (const auto& t : image.thumbnails) {
+      pw.key(std::to_string(t.size)).begin_object();
+      pw.key("key").string(thumbnail_key(job.object_key, t.size));
+      pw.end_object();
+    }
+    pw.end_object();
+    auto plan = co_await pool_.query(thumbnail_sql::kPlanVariants, job.file_id, planned);
+    if (!plan.ok()) {
+      std::string why = plan.error().message;
+      co_await retry(job, std::move(why));
+      co_return;
+    }
+    if (plan->rows() == 0) co_return;  // the file was purged meanwhile: nothing to make
+  }
+
   std::vector<std::string> stored;
   std::string variants;
   http::JsonWriter w(variants);
@@ -274,8 +293,8 @@ Task<void> Thumbnailer::process(Job job) {
   auto recorded = co_await pool_.query(thumbnail_sql::kRecordReady, job.file_id, image.width, image.height,
                                        image.format, variants);
   if (!recorded.ok() || *recorded->int64(0, 0) == 0) {
-    // The file was purged meanwhile (its purge saw no variants), or the database failed: what
-    // was stored here is removed here (a failed record is retried).
+    // The file was purged meanwhile (its purge may have run before these PUTs), or the database
+    // failed: what was stored here is removed here (a failed record is retried).
     for (const auto& k : stored) (void)co_await store_.remove(k);
     if (!recorded.ok()) {
       std::string why = recorded.error().message;

@@ -6,9 +6,11 @@
 
 #include <filesystem>
 
+#include "storage/service/thumbnails/thumbnail_queries.h"
 #include "storage/service/thumbnails/thumbnailer.h"
 #include "storage/store/local/local_store.h"
 #include "tests/storage/service/thumbnails/test_images.h"
+#include "tests/storage/store/store_test_streams.h"
 #include "tests/storage/service_harness.h"
 
 namespace sluice::testing {
@@ -156,6 +158,47 @@ TEST(ThumbnailApi, MadeFromTheOutboxServedByTheRulesAndPurgedWithTheirFile) {
         EXPECT_EQ(thumbnail_objects(env.store_dir), 0);
         EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.thumbnails WHERE file_id = '" + photo + "'"), 0);
         EXPECT_EQ((co_await env.request("GET", thumb, ann)).status, 404);
+      },
+      thumbnails(false));
+}
+
+// A thumbnailer killed after storing its WebPs and before recording them: the keys it planned
+// (kPlanVariants, written before the first PUT) go with the file when it is purged; a plan for a
+// file already gone is refused, so nothing is stored for it.
+TEST(ThumbnailApi, VariantsStoredButNeverRecordedGoWithTheirFile) {
+  with_service(
+      [](ServiceEnv& env) -> Task<void> {
+        std::string ann = token_for(env.user("ann"));
+        std::string jpeg = make_image("jpeg", 64, 48);  // named: GCC 12 and temporaries in co_await
+        std::string id = co_await put_file(env, ann, "photo.jpg", std::move(jpeg), "image/jpeg");
+        auto claimed = co_await env.check->query(thumbnail_sql::kClaim, int64_t{3600});
+        EXPECT_TRUE(claimed.ok() && claimed->rows() == 1);
+        if (!claimed.ok() || claimed->rows() != 1) co_return;
+        std::string object_key(claimed->text(0, 1));
+        std::string k128 = object_key + ".thumb-128.webp", k512 = object_key + ".thumb-512.webp";
+        std::string plan = "{\"128\": {\"key\": \"" + k128 + "\"}, \"512\": {\"key\": \"" + k512 + "\"}}";
+        auto planned = co_await env.check->query(thumbnail_sql::kPlanVariants, id, plan);
+        EXPECT_TRUE(planned.ok() && planned->rows() == 1);
+        // ...it stored both and died: no record, the job stays 'processing' under its claim.
+        local::LocalStoreOptions lo;
+        lo.root = env.store_dir;
+        auto store = local::LocalStore::open(env.r, lo);
+        EXPECT_TRUE(store.ok());
+        if (!store.ok()) co_return;
+        std::vector<std::string> keys{k128, k512};
+        for (const std::string& k : keys) {
+          StringSource body("RIFF-not-really-webp");
+          PutOptions po;
+          auto put = co_await (*store)->put(k, 20, body, po);
+          EXPECT_TRUE(put.ok());
+        }
+        EXPECT_EQ(thumbnail_objects(env.store_dir), 2);
+        EXPECT_EQ((co_await env.request("GET", "/v1/files/" + id + "/thumbnail", ann)).status, 202);
+        EXPECT_EQ((co_await env.request("DELETE", "/v1/files/" + id + "?permanent=true", ann)).status, 204);
+        EXPECT_EQ(thumbnail_objects(env.store_dir), 0) << "WebPs stored before the crash outlived their file";
+        auto late = co_await env.check->query(thumbnail_sql::kPlanVariants, id, plan);
+        EXPECT_TRUE(late.ok() && late->rows() == 0) << "a plan was recorded for a purged file";
+        co_await (*store)->shutdown();
       },
       thumbnails(false));
 }
