@@ -82,11 +82,22 @@ Task<void> HttpServer::drain(Duration timeout) {
   draining_ = true;
   if (listener_) co_await listener_->stop();
   connections_.for_each([](ServerConnection& c) {
-    if (c.idle()) c.interrupt();
+    if (c.idle() && !c.fresh()) c.interrupt();
   });
   Deadline until = deadline_after(timeout);
-  while (group_.size() > 0 && Clock::now() < until)
+  // Connections accepted just before the listener closed: a moment for their first request
+  // (a load balancer connected and is sending it), then they close like any idle one.
+  Deadline fresh_until = std::min(until, deadline_after(std::chrono::seconds(1)));
+  bool fresh_waited = false;
+  while (group_.size() > 0 && Clock::now() < until) {
+    if (!fresh_waited && Clock::now() >= fresh_until) {
+      fresh_waited = true;
+      connections_.for_each([](ServerConnection& c) {
+        if (c.idle()) c.interrupt();
+      });
+    }
     co_await SleepUntil(r_, std::min(until, deadline_after(std::chrono::milliseconds(20))));
+  }
   if (group_.size() > 0)
     log_event(LogLevel::warn, "drain_timeout", {{"connections_left", static_cast<uint64_t>(group_.size())}});
   connections_.for_each([](ServerConnection& c) { c.interrupt(true); });

@@ -42,7 +42,8 @@ class HttpServer {
   Status listen(const SocketAddress& addr);
   uint16_t port() const { return listener_ ? listener_->port() : 0; }
   // Stops accepting, closes idle connections, lets in-flight requests finish until `timeout`,
-  // then interrupts what is left and waits for every connection to end.
+  // then interrupts what is left and waits for every connection to end. A connection accepted
+  // but without a request yet gets up to a second to send its first one (served, then closed).
   Task<void> drain(Duration timeout);
   size_t connections() const { return group_.size(); }
   bool draining() const { return draining_; }

@@ -54,13 +54,17 @@ void ServerConnection::interrupt(bool force) {
 
 Task<void> ServerConnection::run() {
   bool first = true;
-  while (!close_after_ && !interrupted_ && !server_.draining()) {
+  // Draining, a connection still reads its first request: it was accepted before the listener
+  // closed, so its client (often a load balancer) is sending one and has no reason to expect a
+  // close; it is answered with Connection: close.
+  while (!close_after_ && !interrupted_ && (first || !server_.draining())) {
     idle_ = true;
     // read_head() distinguishes "nothing arrived" (close quietly) from a half-sent head (408).
     auto head = co_await read_head(first);
     first = false;
     if (!head.ok() || !*head) break;
     idle_ = false;
+    fresh_ = false;
     co_await serve_request();
   }
   idle_ = false;
@@ -372,7 +376,7 @@ Task<void> ServerConnection::lingering_close() {
   // response we just sent. Half-close, then discard what the client still sends, bounded.
   stream_->shutdown_write();
   uint64_t discarded = 0;
-  Deadline d = deadline_after(std::chrono::seconds(2));
+  Deadline d = deadline_after(server_.options().lingering_close_time);
   buf_.release();
   while (discarded < server_.options().lingering_close_bytes) {
     auto r = co_await stream_->recv(d);

@@ -32,6 +32,8 @@ class ServerConnection : public IntrusiveListNode {
   // or (force) stops waiting for the client at once.
   void interrupt(bool force = false);
   bool idle() const { return idle_; }
+  // No request read yet: accepted, but the client's first request may still be on its way.
+  bool fresh() const { return fresh_; }
 
  private:
   friend class HttpExchange;
@@ -61,6 +63,7 @@ class ServerConnection : public IntrusiveListNode {
   RequestParser parser_;
   RecvBuffer buf_;
   bool idle_ = true;
+  bool fresh_ = true;
   bool interrupted_ = false;
   bool close_after_ = false;
   std::optional<std::string> peer_ip_;  // looked up once per connection

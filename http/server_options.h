@@ -18,7 +18,11 @@ struct ServerOptions {
   Duration body_idle_timeout = std::chrono::seconds(30);  // no body bytes -> 408
   Duration send_timeout = std::chrono::seconds(30);       // a send that makes no progress
   unsigned recv_window = 4;                               // buffers queued before backpressure
-  uint64_t lingering_close_bytes = 1 << 20;               // unread body drained before close
+  // Unread body discarded before closing after an early answer (a refused upload): a proxy
+  // such as nginx reads the answer only once it has sent the whole body, and turns a close
+  // mid-body into 502 for its client. Bounded in bytes and in time (a trickling client).
+  uint64_t lingering_close_bytes = uint64_t{64} << 20;
+  Duration lingering_close_time = std::chrono::seconds(10);
   // Open connections this core serves at once; beyond it a new connection gets a short 503
   // (Retry-After) and is closed unread. 0: no cap (the fd limit is the only one).
   uint64_t max_connections = 0;

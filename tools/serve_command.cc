@@ -28,8 +28,12 @@ struct CoreState {
   SignalWatch* signals = nullptr;  // core 0: its watcher stops the core once it has ended
 };
 
-Task<void> drain_core(Reactor& r, std::vector<CoreState>* cores, Duration timeout) {
+Task<void> drain_core(Reactor& r, std::vector<CoreState>* cores, Duration delay, Duration timeout) {
   CoreState& mine = (*cores)[r.core()];
+  // Readiness says 503 at once; requests are still taken for `delay`, so a load balancer that
+  // polls readiness moves the traffic away before the listener closes.
+  if (mine.service) mine.service->set_stopping(r.core());
+  if (delay > Duration::zero()) co_await SleepUntil(r, deadline_after(delay));
   if (mine.server) {
     co_await mine.server->drain(timeout);
     if (mine.service) mine.service->set_http_stats(r.core(), nullptr);
@@ -44,12 +48,13 @@ Task<void> drain_core(Reactor& r, std::vector<CoreState>* cores, Duration timeou
   }
 }
 
-Task<void> watch_signals(Reactor& r, SignalWatch* signals, std::vector<CoreState>* cores, Duration timeout) {
+Task<void> watch_signals(Reactor& r, SignalWatch* signals, std::vector<CoreState>* cores, Duration delay,
+                         Duration timeout) {
   int signo = co_await signals->next(r);
   log_event(LogLevel::info, "shutdown_started", {{"signal", signo}, {"drain_timeout_ms",
       static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count())}});
   for (unsigned c = 0; c < r.cores(); ++c)
-    r.post_to(c, [cores, timeout] { spawn(drain_core(*Reactor::current(), cores, timeout)); });
+    r.post_to(c, [cores, delay, timeout] { spawn(drain_core(*Reactor::current(), cores, delay, timeout)); });
   // A second signal while draining means "now".
   signo = co_await signals->next(r);
   if (signo > 0) {
@@ -158,7 +163,7 @@ int run_serve_command(const std::vector<std::string>& args) {
     }(r, svc, &cores, &c, &router, *addr));
     if (r.core() == 0) {
       cores[0].signals = &*signals;
-      spawn(watch_signals(r, &*signals, &cores, c.drain_timeout));
+      spawn(watch_signals(r, &*signals, &cores, c.shutdown_delay, c.drain_timeout));
     }
   });
   if (!started.ok()) {

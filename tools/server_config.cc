@@ -286,6 +286,9 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_uint(c.cores, v, 1, 1024); }},
       {"drain-timeout", "SLUICE_DRAIN_TIMEOUT", "how long in-flight requests may finish on SIGTERM (default 30s)",
        [](ServerConfig& c, std::string_view v) { return set_duration(c.drain_timeout, v); }},
+      {"shutdown-delay", "SLUICE_SHUTDOWN_DELAY",
+       "on SIGTERM, how long /health/ready says 503 while requests are still taken, before the drain (default 0s)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.shutdown_delay, v); }},
       {"log-level", "SLUICE_LOG_LEVEL", "debug, info, warn or error (default info)",
        [](ServerConfig& c, std::string_view v) -> Status {
          LogLevel l;

@@ -17,6 +17,7 @@ struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
   unsigned cores = 0;  // 0: every core this process may use
   Duration drain_timeout = std::chrono::seconds(30);
+  Duration shutdown_delay = Duration::zero();  // SIGTERM -> readiness 503, still serving, then drain
   std::string log_level = "info";
   ServerOptions http;
   ReactorOptions reactor;

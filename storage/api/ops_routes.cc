@@ -22,6 +22,11 @@ constexpr Duration kStoreProbeDeadline = std::chrono::seconds(2);
 
 Task<void> ready(HttpExchange& ex, ServiceContexts* all) {
   ServiceContext& ctx = core_context(ex, all);
+  if (ctx.stopping) {  // SIGTERM: out of the pool first, then (SLUICE_SHUTDOWN_DELAY later) drained
+    ApiError e(503, "stopping", "this instance is shutting down; requests still in flight finish");
+    co_await respond_api_error(ex, std::move(e));
+    co_return;
+  }
   // Without a database configured the process only serves /health: nothing to wait for.
   bool pg_up = !ctx.pg || ctx.pg->ready_connections() > 0;
   bool redis_up = !ctx.redis || ctx.redis->ready_connections() > 0;

@@ -303,4 +303,8 @@ void Service::set_http_stats(unsigned core, const HttpServerStats* stats) {
   if (core < contexts_.size() && contexts_[core]) contexts_[core]->http_stats = stats;
 }
 
+void Service::set_stopping(unsigned core) {
+  if (core < contexts_.size() && contexts_[core]) contexts_[core]->stopping = true;
+}
+
 }  // namespace sluice

@@ -37,6 +37,8 @@ class Service {
   Task<void> stop_core(Reactor& r);
   // Lets /metrics report this core's HTTP counters (call on that core, after start_core).
   void set_http_stats(unsigned core, const HttpServerStats* stats);
+  // Shutdown has begun on `core`: readiness answers 503 (load balancers stop sending here).
+  void set_stopping(unsigned core);
 
  private:
   struct CoreParts;

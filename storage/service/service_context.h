@@ -56,6 +56,7 @@ struct ServiceContext {
   ApiKeyStore* api_keys = nullptr;  // revocation drops keys from it
   RedisClient* redis = nullptr;  // null without Redis; for readiness and admin
   const HttpServerStats* http_stats = nullptr;  // set by whoever owns the core's HttpServer
+  bool stopping = false;  // shutting down: /health/ready says 503 while requests are still served
   const EventRelay* events = nullptr;  // the process's outbox relay (its own thread), for /metrics
   const ThumbnailStats* thumbnails = nullptr;  // the process's thumbnailer (core 0), for /metrics
   // Request rate limits (both null when SLUICE_RATE_LIMITS is off): this core's limiter and its

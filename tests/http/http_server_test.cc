@@ -457,5 +457,40 @@ TEST(HttpServer, DrainClosesIdleAndFinishesInFlight) {
   });
 }
 
+// A load balancer connects, the server starts draining, then the request arrives: it is served
+// (with Connection: close), not dropped; a connection that never sends closes after the grace.
+TEST(HttpServer, DrainServesTheFirstRequestOfAConnectionAcceptedBeforeIt) {
+  Router router = make_router();
+  run_reactor([&router](Reactor& r) -> Task<void> {
+    ServerOptions o = fast_options();
+    o.header_timeout = 60s;
+    HttpServer s(r, router, o);
+    EXPECT_TRUE(s.listen(*SocketAddress::parse("127.0.0.1:0")).ok());
+    auto late = co_await client(r, s);
+    auto silent = co_await client(r, s);
+    while (s.connections() < 2) co_await SleepUntil(r, deadline_after(5ms));  // both accepted
+    bool drained = false;
+    spawn([](HttpServer& srv, bool& done) -> Task<void> {
+      co_await srv.drain(5s);
+      done = true;
+    }(s, drained));
+    co_await SleepUntil(r, deadline_after(100ms));
+    EXPECT_FALSE(drained);
+    (void)co_await late->send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto resp = co_await late->read_response();
+    EXPECT_TRUE(resp.ok());
+    if (resp.ok()) {
+      EXPECT_EQ(resp->status, 200);
+      EXPECT_EQ(resp->header("connection"), "close");
+    }
+    EXPECT_TRUE(co_await late->wait_closed(1s));
+    EXPECT_TRUE(co_await silent->wait_closed(3s));  // the grace is a second, not the header timeout
+    while (!drained) co_await SleepUntil(r, deadline_after(5ms));
+    EXPECT_EQ(s.connections(), 0u);
+    co_await late->close();
+    co_await silent->close();
+  });
+}
+
 }  // namespace
 }  // namespace sluice

@@ -612,6 +612,37 @@ TEST_P(TusCrash, KillNineMidPatchThenTheSameUploadResumesFromHead) {
 INSTANTIATE_TEST_SUITE_P(Stores, TusCrash, ::testing::Values("local", "s3"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
+// ------------------------------------------------------------------------- shutdown
+
+// SIGTERM with SLUICE_SHUTDOWN_DELAY: readiness says 503 `stopping` at once while requests are
+// still served; after the delay the listener closes (connections refused) and the process exits 0.
+TEST(Shutdown, ReadinessTurns503FirstThenTheListenerCloses) {
+  with_cluster("local", [](Cluster& c) -> Task<void> {
+    uint16_t port = free_port();
+    std::vector<std::string> extra{"SLUICE_SHUTDOWN_DELAY=2s"};
+    auto server = co_await c.start_server(port, c.dir + "/stop.log", extra);
+    EXPECT_TRUE(server.ok()) << (server.ok() ? "" : server.error().message);
+    if (!server.ok()) co_return;
+    std::string tok = token_for("stopper-" + c.run_id);
+    EXPECT_EQ((co_await c.req(port, "GET", "/health/ready", "")).status, 200);
+    kill(server->pid, SIGTERM);
+    RawResponse ready;
+    for (int i = 0; i < 100; ++i) {  // the signal reaches every core within milliseconds
+      ready = co_await c.req(port, "GET", "/health/ready", "");
+      if (ready.status == 503) break;
+      co_await SleepUntil(c.r, deadline_after(10ms));
+    }
+    EXPECT_EQ(ready.status, 503) << ready.body;
+    EXPECT_NE(ready.body.find("\"code\":\"stopping\""), std::string::npos) << ready.body;
+    auto up = co_await c.req(port, "PUT", "/v1/files/content?name=late.bin", tok, "still taken");
+    EXPECT_EQ(up.status, 201) << "an upload during the delay was refused: " << up.body;
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *server), 0);
+    auto refused = co_await RawHttpClient::connect(c.r, port);
+    EXPECT_FALSE(refused.ok()) << "the listener still accepts after the drain";
+    if (refused.ok()) co_await (*refused)->close();
+  });
+}
+
 // ------------------------------------------------------------------------- two instances
 
 // An upload that trickles its body so it stays in flight for a while.
