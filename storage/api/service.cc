@@ -19,6 +19,7 @@
 #include "storage/api/tus_routes.h"
 #include "storage/api/upload_routes.h"
 #include "storage/service/janitor/janitor_task.h"
+#include "storage/service/master_keys_loading.h"
 #include "storage/service/events/event_relay.h"
 #include "storage/api/key_routes.h"
 #include "storage/api/ops_routes.h"
@@ -124,6 +125,9 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
   }
   if (c.store != "local" && c.store != "s3")
     return Error(Errc::invalid_argument, "SLUICE_STORE must be local or s3, got '" + c.store + "'");
+  auto keys = load_master_keys(c);
+  if (!keys.ok()) return keys.error();
+  s->master_keys_ = std::move(*keys);
   if (c.store == "s3") {
     auto e = parse_s3_endpoint(c);
     if (!e.ok()) return e.error();
@@ -211,6 +215,7 @@ Task<Status> Service::start_core(Reactor& r) {
       lo.root = config_.local_dir;
       lo.urls.secret = config_.url_secret;
       lo.urls.public_base_url = config_.public_url;
+      lo.keys = master_keys_;
       auto st = local::LocalStore::open(r, lo);
       if (!st.ok()) {
         built_.count_down();

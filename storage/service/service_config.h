@@ -22,6 +22,12 @@ struct ServiceConfig {
 
   std::string store = "local";  // "local" or "s3"
   std::string local_dir = "./var/objects";
+  // Encryption at rest of the local store (storage/store/local/segment_cipher.h): new objects are
+  // sealed under a data key wrapped by the master key in `master_key_file`; `master_keys_dir`
+  // holds older master keys that objects not yet rekeyed need.
+  bool encryption = false;
+  std::string master_key_file;
+  std::string master_keys_dir;
   std::string s3_endpoint;  // http(s)://host[:port]
   std::string s3_region = "us-east-1";
   std::string s3_bucket;
