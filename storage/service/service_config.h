@@ -36,6 +36,8 @@ struct ServiceConfig {
   std::string s3_secret_key;
   std::string s3_session_token;
   std::string s3_ca_file;
+  std::string s3_sse;             // "", "AES256" or "aws:kms" (S3StoreOptions::sse)
+  std::string s3_sse_kms_key_id;  // with aws:kms: the KMS key (default: the account's S3 key)
   // Upstream connections per core: every streaming upload holds one while it runs, so this caps
   // file descriptors (clients + upstream must fit RLIMIT_NOFILE); uploads beyond it wait.
   unsigned s3_max_connections = 1024;  // https endpoints: extra CA bundle (default: the system's)
