@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "storage/service/master_keys_loading.h"
 #include "storage/store/local/local_store.h"
 #include "storage/store/s3/s3_store.h"
 
@@ -12,6 +13,9 @@ Result<std::unique_ptr<ObjectStore>> open_object_store(Reactor& r, const Service
   if (c.store == "local") {
     local::LocalStoreOptions lo;
     lo.root = c.local_dir;
+    auto keys = load_master_keys(c);
+    if (!keys.ok()) return std::move(keys).error();
+    lo.keys = std::move(*keys);
     auto st = local::LocalStore::open(r, lo);
     if (!st.ok()) return std::move(st).error();
     return std::unique_ptr<ObjectStore>(std::move(*st));
@@ -41,6 +45,8 @@ Result<std::unique_ptr<ObjectStore>> open_object_store(Reactor& r, const Service
   so.endpoint = e;
   so.credentials = s3::S3Credentials{c.s3_access_key, c.s3_secret_key, c.s3_session_token};
   so.tls.ca_file = c.s3_ca_file;
+  so.sse = c.s3_sse;
+  so.sse_kms_key_id = c.s3_sse_kms_key_id;
   auto st = S3Store::create(r, so);
   if (!st.ok()) return std::move(st).error();
   return std::unique_ptr<ObjectStore>(std::move(*st));

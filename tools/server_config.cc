@@ -80,6 +80,13 @@ Status set_bool(bool& field, std::string_view v) {
   return Status();
 }
 
+// SLUICE_* switches spelled on/off (true/false accepted too).
+Status set_on_off(bool& field, std::string_view v) {
+  if (v == "on") v = "true";
+  if (v == "off") v = "false";
+  return set_bool(field, v);
+}
+
 std::vector<Option> options() {
   return {
       {"pg-url", "SLUICE_PG_URL", "PostgreSQL URL; without it only /health is served",
@@ -108,6 +115,15 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.store, v); }},
       {"local-store-dir", "SLUICE_LOCAL_STORE_DIR", "directory of the local store (default ./var/objects)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.local_dir, v); }},
+      {"encryption", "SLUICE_ENCRYPTION",
+       "encrypt the local store's new objects at rest (on or off, default off; needs SLUICE_MASTER_KEY_FILE)",
+       [](ServerConfig& c, std::string_view v) { return set_on_off(c.service.encryption, v); }},
+      {"master-key-file", "SLUICE_MASTER_KEY_FILE",
+       "current master key: 64 hex digits; its id is the file name without .key (e.g. var/master-keys/k1.key)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.master_key_file, v); }},
+      {"master-keys-dir", "SLUICE_MASTER_KEYS_DIR",
+       "older master keys (<id>.key files) still needed to read objects during a rotation",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.master_keys_dir, v); }},
       {"s3-endpoint", "SLUICE_S3_ENDPOINT", "S3 endpoint URL, e.g. https://s3.us-east-1.amazonaws.com",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_endpoint, v); }},
       {"s3-region", "SLUICE_S3_REGION", "S3 region (default us-east-1)",
@@ -126,6 +142,11 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_uint(c.service.s3_max_connections, v, 1, 1000000); }},
       {"s3-ca-file", "SLUICE_S3_CA_FILE", "CA bundle for an https S3 endpoint (default: the system store)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_ca_file, v); }},
+      {"s3-sse", "SLUICE_S3_SSE",
+       "server-side encryption on every S3 PUT, checked on HEAD: AES256 or aws:kms (default: the bucket's)",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_sse, v); }},
+      {"s3-sse-kms-key-id", "SLUICE_S3_SSE_KMS_KEY_ID", "KMS key id or ARN with SLUICE_S3_SSE=aws:kms",
+       [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_sse_kms_key_id, v); }},
       {"public-url", "SLUICE_PUBLIC_URL", "base URL clients reach this service at, for signed URLs (default: http://<listen address>)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.public_url, v); }},
       {"url-secret", "SLUICE_URL_SECRET", "HMAC key (>= 32 bytes) of local-store signed URLs (default: random per process)",
@@ -200,18 +221,10 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_duration(c.service.events_unpublished_retention, v); }},
       {"rate-limits", "SLUICE_RATE_LIMITS",
        "per-principal request rate limits from the tiers (on or off, default on)",
-       [](ServerConfig& c, std::string_view v) -> Status {
-         if (v == "on") v = "true";
-         if (v == "off") v = "false";
-         return set_bool(c.service.rate_limits, v);
-       }},
+       [](ServerConfig& c, std::string_view v) { return set_on_off(c.service.rate_limits, v); }},
       {"thumbnails", "SLUICE_THUMBNAILS",
        "make thumbnails of image uploads in this process (on or off, default on; off: run `sluice thumbnailer`)",
-       [](ServerConfig& c, std::string_view v) -> Status {
-         if (v == "on") v = "true";
-         if (v == "off") v = "false";
-         return set_bool(c.service.thumbnails, v);
-       }},
+       [](ServerConfig& c, std::string_view v) { return set_on_off(c.service.thumbnails, v); }},
       {"thumbnail-sizes", "SLUICE_THUMBNAIL_SIZES", "thumbnail sizes, longest side in px, comma-separated (default 128,512)",
        [](ServerConfig& c, std::string_view v) -> Status {
          std::vector<int> sizes;

@@ -6,6 +6,7 @@
 
 #include "db/migrate_command.h"
 #include "tools/janitor_command.h"
+#include "tools/rekey_command.h"
 #include "tools/relay_command.h"
 #include "tools/thumbnailer_command.h"
 #include "tools/serve_command.h"
@@ -20,6 +21,7 @@ void print_usage(FILE* out) {
                "  serve     run the HTTP API server (sluice serve --help)\n"
                "  migrate   apply database migrations (uses SLUICE_PG_URL)\n"
                "  janitor   repair leftovers of crashes and abandoned uploads once (sluice janitor --once)\n"
+               "  rekey     rewrap the local store's data keys under the current master key after a rotation\n"
                "  relay     publish the event outbox to NATS JetStream (sluice relay; one per cluster is active)\n"
                "  thumbnailer  make thumbnails of image uploads (sluice thumbnailer [--once]; any number may run)\n"
                "  token     mint a development JWT (sluice token --sub u1 --role user)\n"
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return sluice::run_serve_command(args);
   if (cmd == "token") return sluice::run_token_command(args);
   if (cmd == "janitor") return sluice::run_janitor_command(args);
+  if (cmd == "rekey") return sluice::run_rekey_command(args);
   if (cmd == "relay") return sluice::run_relay_command(args);
   if (cmd == "thumbnailer") return sluice::run_thumbnailer_command(args);
   if (cmd == "migrate") {

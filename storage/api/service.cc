@@ -19,6 +19,7 @@
 #include "storage/api/tus_routes.h"
 #include "storage/api/upload_routes.h"
 #include "storage/service/janitor/janitor_task.h"
+#include "storage/service/master_keys_loading.h"
 #include "storage/service/events/event_relay.h"
 #include "storage/api/key_routes.h"
 #include "storage/api/ops_routes.h"
@@ -124,6 +125,9 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
   }
   if (c.store != "local" && c.store != "s3")
     return Error(Errc::invalid_argument, "SLUICE_STORE must be local or s3, got '" + c.store + "'");
+  auto keys = load_master_keys(c);
+  if (!keys.ok()) return keys.error();
+  s->master_keys_ = std::move(*keys);
   if (c.store == "s3") {
     auto e = parse_s3_endpoint(c);
     if (!e.ok()) return e.error();
@@ -196,6 +200,8 @@ Task<Status> Service::start_core(Reactor& r) {
       so.endpoint = *parse_s3_endpoint(config_);
       so.credentials = s3::S3Credentials{config_.s3_access_key, config_.s3_secret_key, config_.s3_session_token};
       so.tls.ca_file = config_.s3_ca_file;
+      so.sse = config_.s3_sse;
+      so.sse_kms_key_id = config_.s3_sse_kms_key_id;
       // Every streaming upload holds one S3 connection for its whole body: the pool must be as
       // large as the core's upload slots, and keep them for reuse.
       so.pool.max_total = std::min<size_t>(config_.slots_per_core + 32, config_.s3_max_connections);
@@ -211,6 +217,7 @@ Task<Status> Service::start_core(Reactor& r) {
       lo.root = config_.local_dir;
       lo.urls.secret = config_.url_secret;
       lo.urls.public_base_url = config_.public_url;
+      lo.keys = master_keys_;
       auto st = local::LocalStore::open(r, lo);
       if (!st.ok()) {
         built_.count_down();

@@ -15,6 +15,7 @@
 #include "storage/api/share_views.h"
 #include "storage/service/auth/jwt.h"
 #include "storage/service/service_config.h"
+#include "storage/store/local/master_key_ring.h"
 #include "storage/service/service_context.h"
 #include "storage/service/thumbnails/thumbnailer.h"
 
@@ -55,6 +56,7 @@ class Service {
   std::unique_ptr<ThumbnailStats> thumbnail_stats_;  // with a thumbnailer in this process
   // Shares: Argon2id runs on these threads; the options the share routes read (one copy for all cores).
   std::unique_ptr<WorkerPool> share_hashing_;
+  std::shared_ptr<const local::MasterKeyRing> master_keys_;  // null: the local store writes plain
   ShareRouteOptions share_options_;
 };
 

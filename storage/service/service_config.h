@@ -22,6 +22,12 @@ struct ServiceConfig {
 
   std::string store = "local";  // "local" or "s3"
   std::string local_dir = "./var/objects";
+  // Encryption at rest of the local store (storage/store/local/segment_cipher.h): new objects are
+  // sealed under a data key wrapped by the master key in `master_key_file`; `master_keys_dir`
+  // holds older master keys that objects not yet rekeyed need.
+  bool encryption = false;
+  std::string master_key_file;
+  std::string master_keys_dir;
   std::string s3_endpoint;  // http(s)://host[:port]
   std::string s3_region = "us-east-1";
   std::string s3_bucket;
@@ -30,6 +36,8 @@ struct ServiceConfig {
   std::string s3_secret_key;
   std::string s3_session_token;
   std::string s3_ca_file;
+  std::string s3_sse;             // "", "AES256" or "aws:kms" (S3StoreOptions::sse)
+  std::string s3_sse_kms_key_id;  // with aws:kms: the KMS key (default: the account's S3 key)
   // Upstream connections per core: every streaming upload holds one while it runs, so this caps
   // file descriptors (clients + upstream must fit RLIMIT_NOFILE); uploads beyond it wait.
   unsigned s3_max_connections = 1024;  // https endpoints: extra CA bundle (default: the system's)

@@ -19,6 +19,7 @@
 #include "http/http_server.h"
 #include "storage/service/auth/jwt.h"
 #include "storage/service/janitor/janitor.h"
+#include "storage/service/master_keys_loading.h"
 #include "storage/store/local/local_store.h"
 #include "storage/api/service.h"
 #include "tests/db/reactor_fixture.h"
@@ -266,6 +267,9 @@ void with_mpu_env(const std::string& kind, F test, std::function<void(ServiceCon
     } else {
       local::LocalStoreOptions lo;
       lo.root = cfg.local_dir;
+      auto keys = load_master_keys(cfg);  // with SLUICE_ENCRYPTION on, the test reads what the service sealed
+      EXPECT_TRUE(keys.ok()) << (keys.ok() ? "" : keys.error().message);
+      if (keys.ok()) lo.keys = std::move(*keys);
       auto ls = local::LocalStore::open(r, lo);
       EXPECT_TRUE(ls.ok()) << (ls.ok() ? "" : ls.error().message);
       if (!ls.ok()) co_return;

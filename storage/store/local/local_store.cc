@@ -9,11 +9,16 @@
 #include <cerrno>
 #include <ctime>
 
+#include <openssl/crypto.h>
+
 #include "core/file.h"
 #include "core/log.h"
 #include "storage/store/local/dir_listing.h"
 #include "storage/store/local/key_path.h"
+#include "storage/store/local/object_body_reader.h"
+#include "storage/store/local/object_body_writer.h"
 #include "storage/store/local/object_header.h"
+#include "storage/store/local/object_sealing.h"
 #include "storage/store/stream_digest.h"
 
 namespace sluice::local {
@@ -42,9 +47,9 @@ Error no_such_object(std::string_view key) {
 
 namespace {
 
-// Streams the body into `file` after the header, one chunk written fully before the next is
-// pulled: exactly `size` bytes when `exact`, otherwise at most `size` (the body's limit).
-Task<Status> stream_body(File& file, uint64_t size, bool exact, ByteSource& body, StreamDigest& digest,
+// Streams the body into the writer, one chunk written fully before the next is pulled: exactly
+// `size` bytes when `exact`, otherwise at most `size` (the body's limit).
+Task<Status> stream_body(ObjectBodyWriter& out, uint64_t size, bool exact, ByteSource& body, StreamDigest& digest,
                          uint64_t& written) {
   written = 0;
   while (true) {
@@ -58,26 +63,13 @@ Task<Status> stream_body(File& file, uint64_t size, bool exact, ByteSource& body
       co_return Error(Errc::limit_exceeded, "body exceeds the limit of " + std::to_string(size) + " bytes");
     }
     digest.update(*chunk);
-    if (Status s = co_await file.write_all(*chunk, kObjectHeaderSize + written); !s.ok()) co_return s;
+    if (Status s = co_await out.write(*chunk); !s.ok()) co_return s;
     written += chunk->size();
   }
   if (exact && written != size)
     co_return Error(Errc::invalid_argument, "body ended after " + std::to_string(written) + " of the " +
                                                 std::to_string(size) + " declared bytes");
-  co_return Status{};
-}
-
-Task<Status> write_header(File& file, ObjectHeader header) {
-  std::array<char, kObjectHeaderSize> bytes;
-  encode_object_header(header, bytes);
-  co_return co_await file.write_all(bytes, 0);
-}
-
-Task<Result<ObjectHeader>> read_header(File& file) {
-  std::array<char, kObjectHeaderSize> bytes;
-  auto got = co_await file.read_full(bytes, 0);
-  if (!got.ok()) co_return std::move(got).error();
-  co_return decode_object_header(std::span<const char>(bytes.data(), *got));
+  co_return co_await out.finish();
 }
 
 // Opens a file of the store and reads its header; the file stays open for the caller.
@@ -85,7 +77,7 @@ Task<Result<ObjectHeader>> open_with_header(Reactor& r, int root_fd, std::string
   auto file = co_await File::open(r, root_fd, std::move(path), O_RDONLY);
   if (!file.ok()) co_return std::move(file).error();
   out = std::move(*file);
-  co_return co_await read_header(out);
+  co_return co_await read_object_header(out);
 }
 
 Status make_dir(int dirfd, const char* path) {
@@ -162,13 +154,25 @@ Task<Result<LocalStore::Staged>> LocalStore::stage_body(uint64_t size, bool exac
   if (!file.ok()) co_return std::move(file).error();
   StreamDigest digest(true, want_sha256);  // MD5 always: it is the etag, as in S3
   uint64_t written = 0;
-  Status s = co_await stream_body(*file, size, exact, body, digest, written);
+  Status s;
+  std::optional<NewSealing> sealing;
+  if (options_.keys) {
+    auto sealed = seal_new_object(*options_.keys);
+    if (sealed.ok()) sealing = std::move(*sealed);
+    else s = std::move(sealed).error();
+  }
+  if (s.ok()) {
+    ObjectBodyWriter out(*file, sealing ? kMaxObjectHeaderSize : kObjectHeaderSize,
+                         sealing ? sealing->cipher.get() : nullptr);
+    s = co_await stream_body(out, size, exact, body, digest, written);
+  }
   if (s.ok()) {
     st.size = written;
     st.digest = digest.finish();
     // Named first: g++ 12 mishandles a braced temporary passed by value to a coroutine.
-    ObjectHeader header{written, st.digest.md5_hex, content_type};
-    s = co_await write_header(*file, std::move(header));
+    ObjectHeader header{written, st.digest.md5_hex, content_type, std::nullopt};
+    if (sealing) header.envelope = std::move(sealing->envelope);
+    s = co_await write_object_header(*file, std::move(header));
   }
   if (s.ok() && options_.fsync == FsyncPolicy::on_commit) s = co_await file->sync();
   Status closed = co_await file->close();
@@ -246,19 +250,18 @@ Task<Result<ObjectInfo>> LocalStore::head(std::string key) {
 
 namespace {
 
-// Streams [first, first + count) of the body into the sink through one buffer of `chunk` bytes.
-Task<Status> copy_to_sink(File& file, uint64_t first, uint64_t count, size_t chunk, ByteSink& sink) {
-  if (count == 0) co_return Status{};
-  size_t cap = static_cast<size_t>(std::min<uint64_t>(chunk, count));
-  std::unique_ptr<char[]> buf(new char[cap]);
-  uint64_t done = 0;
-  while (done < count) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(cap, count - done));
-    auto got = co_await file.read_full(std::span<char>(buf.get(), want), kObjectHeaderSize + first + done);
-    if (!got.ok()) co_return std::move(got).error();
-    if (*got != want) co_return Error(Errc::internal, "local object file " + file.name() + " is truncated");
-    if (Status s = co_await sink.write(std::span<const char>(buf.get(), want)); !s.ok()) co_return s;
-    done += want;
+// Streams [first, first + count) of the body into the sink. The first bytes are read (and, when
+// sealed, authenticated) before sink.begin: a damaged object fails before any header goes out.
+Task<Status> copy_to_sink(File& file, const ObjectHeader& header, SegmentCipher* cipher, uint64_t first,
+                          uint64_t count, size_t chunk, ByteSink& sink) {
+  ObjectBodyReader reader(file, header, cipher, chunk, first, count);
+  auto bytes = co_await reader.next();
+  if (!bytes.ok()) co_return std::move(bytes).error();
+  if (Status s = co_await sink.begin(count, header.size, header.etag, header.content_type); !s.ok()) co_return s;
+  while (!bytes->empty()) {
+    if (Status s = co_await sink.write(*bytes); !s.ok()) co_return s;
+    bytes = co_await reader.next();
+    if (!bytes.ok()) co_return std::move(bytes).error();
   }
   co_return Status{};
 }
@@ -288,12 +291,48 @@ Task<Result<ObjectInfo>> LocalStore::get(std::string key, std::optional<ByteRang
     first = range->first;
     count = last - first + 1;
   }
-  Status s = co_await sink.begin(count, header->size, header->etag, header->content_type);
-  if (s.ok()) s = co_await copy_to_sink(file, first, count, options_.chunk_size, sink);
+  auto cipher = cipher_for(options_.keys.get(), *header);
+  Status s = cipher.ok() ? Status{} : Status(std::move(cipher).error());
+  if (s.ok()) s = co_await copy_to_sink(file, *header, cipher->get(), first, count, options_.chunk_size, sink);
   Status closed = co_await file.close();
   if (s.ok()) s = std::move(closed);
   if (!s.ok()) co_return std::move(s).error();
   co_return ObjectInfo{header->size, header->etag, header->content_type};
+}
+
+Task<Result<RekeyOutcome>> LocalStore::rekey_object(std::string key) {
+  if (!options_.keys) co_return Error(Errc::invalid_argument, "rekeying needs the master keys (SLUICE_ENCRYPTION=on)");
+  auto path = object_file(key);
+  if (!path.ok()) co_return std::move(path).error();
+  auto file = co_await File::open(reactor_, root_fd_, *path, O_RDWR);
+  if (!file.ok()) co_return file.error().code == Errc::not_found ? no_such_object(key) : std::move(file).error();
+  auto header = co_await read_object_header(*file);
+  Result<RekeyOutcome> outcome = RekeyOutcome::plain;
+  if (!header.ok()) {
+    outcome = std::move(header).error();
+  } else if (header->envelope && header->envelope->key_id != options_.keys->current_id()) {
+    Envelope& env = *header->envelope;
+    auto data_key = options_.keys->unwrap(env.key_id, env.wrapped_key);
+    auto wrapped = data_key.ok() ? options_.keys->wrap(*data_key) : Result<WrappedKey>(data_key.error());
+    if (data_key.ok()) OPENSSL_cleanse(data_key->data(), data_key->size());
+    if (!wrapped.ok()) {
+      outcome = std::move(wrapped).error();
+    } else {
+      env.key_id = options_.keys->current_id();
+      env.wrapped_key = *wrapped;
+      // One aligned 128-byte write inside the first page: it lands whole or not at all in
+      // practice, and the old envelope stays valid until it does.
+      std::array<char, kEnvelopeSize> bytes;
+      encode_envelope(env, bytes);
+      Status s = co_await file->write_all(bytes, kObjectHeaderSize);
+      if (s.ok()) s = co_await file->sync();
+      outcome = s.ok() ? Result<RekeyOutcome>(RekeyOutcome::rewrapped) : Result<RekeyOutcome>(std::move(s).error());
+    }
+  } else if (header->envelope) {
+    outcome = RekeyOutcome::already_current;
+  }
+  (void)co_await file->close();
+  co_return outcome;
 }
 
 Task<Status> LocalStore::remove(std::string key) {

@@ -13,6 +13,7 @@
 #include "core/directory.h"
 #include "core/worker_pool.h"
 #include "core/reactor.h"
+#include "storage/store/local/master_key_ring.h"
 #include "storage/store/local/temp_ownership.h"
 #include "storage/store/local/upload_layout.h"
 #include "storage/store/local/url_signer.h"
@@ -36,7 +37,13 @@ struct LocalStoreOptions {
   size_t chunk_size = 256 * 1024;            // the fixed buffer of a get or a multipart join
   uint64_t min_part_size = 5 * 1024 * 1024;  // every part but the last (S3's EntityTooSmall)
   LocalUrlSignerOptions urls;
+  // Set: every object and part written from now on is encrypted (segment_cipher.h) under a data
+  // key wrapped by the ring's current master key. Needed too to read objects already encrypted.
+  std::shared_ptr<const MasterKeyRing> keys;
 };
+
+// What rekey_object did to one object.
+enum class RekeyOutcome { rewrapped, already_current, plain };
 
 class LocalStore final : public ObjectStore {
  public:
@@ -76,6 +83,11 @@ class LocalStore final : public ObjectStore {
                                std::optional<uint64_t> content_length = std::nullopt) override;
   Result<PresignedUrl> presign_get(const std::string& key, int64_t expires_seconds, int64_t now_unix,
                                    const ResponseOverrides& overrides) override;
+
+  // Ops-only (`sluice rekey`): rewraps the object's data key under the ring's current master key,
+  // rewriting only its envelope (the body stays as it is). Blocking-free but not atomic against
+  // a concurrent put of the same key: that put's object simply keeps the key it was written with.
+  Task<Result<RekeyOutcome>> rekey_object(std::string key);
 
   // What the HTTP route serving presigned URLs verifies them with.
   const LocalUrlSigner& url_signer() const { return signer_; }

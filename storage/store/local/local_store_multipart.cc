@@ -10,7 +10,10 @@
 #include "storage/store/local/dir_listing.h"
 #include "storage/store/local/key_path.h"
 #include "storage/store/local/local_store.h"
+#include "storage/store/local/object_body_reader.h"
+#include "storage/store/local/object_body_writer.h"
 #include "storage/store/local/object_header.h"
+#include "storage/store/local/object_sealing.h"
 #include "storage/store/stream_digest.h"
 
 namespace sluice::local {
@@ -36,10 +39,7 @@ Task<Result<ObjectHeader>> read_part_header(Reactor& r, int root_fd, std::string
   auto file = co_await File::open(r, root_fd, std::move(path), O_RDONLY);
   if (!file.ok()) co_return std::move(file).error();
   out = std::move(*file);
-  std::array<char, kObjectHeaderSize> bytes;
-  auto got = co_await out.read_full(bytes, 0);
-  if (!got.ok()) co_return std::move(got).error();
-  co_return decode_object_header(std::span<const char>(bytes.data(), *got));
+  co_return co_await read_object_header(out);
 }
 
 // Checks a part named by complete against the file on disk (S3's InvalidPart semantics).
@@ -219,31 +219,38 @@ Task<Status> LocalStore::join_parts(std::string upload_id, std::vector<PartInfo>
   auto out = co_await File::open(reactor_, root_fd_, tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
   if (!out.ok()) co_return std::move(out).error();
   Status s;
-  {
-    std::array<char, kObjectHeaderSize> header;
-    encode_object_header(ObjectHeader{total, etag, content_type}, header);
-    s = co_await out->write_all(header, 0);
+  // The object gets a data key of its own: parts are decrypted and sealed again as one body.
+  std::optional<NewSealing> sealing;
+  if (options_.keys) {
+    auto sealed = seal_new_object(*options_.keys);
+    if (sealed.ok()) sealing = std::move(*sealed);
+    else s = std::move(sealed).error();
   }
-  std::unique_ptr<char[]> buf(new char[options_.chunk_size]);
-  uint64_t offset = kObjectHeaderSize;
+  ObjectHeader joined{total, etag, content_type, std::nullopt};
+  if (sealing) joined.envelope = sealing->envelope;
+  if (s.ok()) s = co_await write_object_header(*out, joined);
+  ObjectBodyWriter writer(*out, object_header_bytes(joined), sealing ? sealing->cipher.get() : nullptr);
   for (size_t i = 0; s.ok() && i < parts.size(); ++i) {
     File in;
     // Re-checked: the part may have been replaced since validation.
     auto read = co_await read_part_header(reactor_, root_fd_, upload_part_path(upload_id, parts[i].number), in);
     auto header = check_part(std::move(read), parts[i]);
     if (!header.ok()) s = std::move(header).error();
-    for (uint64_t done = 0; s.ok() && done < (header.ok() ? header->size : 0);) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(options_.chunk_size, header->size - done));
-      auto got = co_await in.read_full(std::span<char>(buf.get(), want), kObjectHeaderSize + done);
-      if (!got.ok()) s = std::move(got).error();
-      else if (*got != want) s = Error(Errc::internal, "part file " + in.name() + " is truncated");
-      else s = co_await out->write_all(std::span<const char>(buf.get(), want), offset);
-      done += want;
-      offset += want;
+    auto cipher = header.ok() ? cipher_for(options_.keys.get(), *header) : std::unique_ptr<SegmentCipher>();
+    if (s.ok() && !cipher.ok()) s = std::move(cipher).error();
+    if (s.ok()) {
+      ObjectBodyReader reader(in, *header, cipher->get(), options_.chunk_size, 0, header->size);
+      while (s.ok()) {
+        auto bytes = co_await reader.next();
+        if (!bytes.ok()) s = std::move(bytes).error();
+        else if (bytes->empty()) break;
+        else s = co_await writer.write(*bytes);
+      }
     }
     (void)co_await in.close();
   }
-  if (s.ok() && offset != kObjectHeaderSize + total) s = Error(Errc::internal, "joined parts changed size");
+  if (s.ok()) s = co_await writer.finish();
+  if (s.ok() && writer.plain_bytes() != total) s = Error(Errc::internal, "joined parts changed size");
   if (s.ok() && options_.fsync == FsyncPolicy::on_commit) s = co_await out->sync();
   Status closed = co_await out->close();
   co_return s.ok() ? closed : s;

@@ -104,6 +104,10 @@ Result<std::unique_ptr<S3Store>> S3Store::create(Reactor& r, S3StoreOptions opti
   if (options.credentials.access_key_id.empty() || options.credentials.secret_access_key.empty()) {
     return Error(Errc::invalid_argument, "S3 credentials are missing (access key id and secret access key)");
   }
+  if (!options.sse.empty() && options.sse != "AES256" && options.sse != "aws:kms")
+    return Error(Errc::invalid_argument, "S3 server-side encryption must be AES256 or aws:kms, got '" + options.sse + "'");
+  if (!options.sse_kms_key_id.empty() && options.sse != "aws:kms")
+    return Error(Errc::invalid_argument, "an S3 SSE-KMS key id needs server-side encryption aws:kms");
   if (options.unknown_size_buffer_budget < options.part_size) {
     return Error(Errc::invalid_argument, "S3 unknown-size buffer budget (" + std::to_string(options.unknown_size_buffer_budget) +
                                              " bytes) must hold at least one part of " +
@@ -231,6 +235,7 @@ Task<Result<std::string>> S3Store::put_stream(const std::string& key, const std:
     call.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}};
   } else {
     call.headers = {{"Content-Type", content_type}};
+    add_sse_headers(call);
   }
   call.source = &slice;
   call.content_length = size;
@@ -310,6 +315,7 @@ Task<Result<std::string>> S3Store::put_held(const std::string& key, const std::s
     call.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}};
   } else {
     call.headers = {{"Content-Type", content_type}};
+    add_sse_headers(call);
   }
   call.held = bytes;
   call.idempotent = true;  // the bytes are still here: sending them again is safe
@@ -409,6 +415,7 @@ Task<Result<std::string>> S3Store::create_multipart(std::string key, std::string
   call.key = key;
   call.query = {{"uploads", ""}};
   if (!content_type.empty()) call.headers = {{"Content-Type", content_type}};
+  add_sse_headers(call);
   call.idempotent = true;
   call.deadline = deadline_after(options_.request_timeout);
   auto body = co_await perform_xml(std::move(call));
@@ -561,6 +568,13 @@ Task<Result<ObjectInfo>> S3Store::get(std::string key, std::optional<ByteRange> 
   co_return info;
 }
 
+void S3Store::add_sse_headers(Call& call) const {
+  if (options_.sse.empty()) return;
+  call.headers.emplace_back("x-amz-server-side-encryption", options_.sse);
+  if (!options_.sse_kms_key_id.empty())
+    call.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", options_.sse_kms_key_id);
+}
+
 Task<Result<ObjectInfo>> S3Store::head(std::string key) {
   Call call;
   call.method = "HEAD";
@@ -571,7 +585,21 @@ Task<Result<ObjectInfo>> S3Store::head(std::string key) {
   if (!ex) co_return std::move(ex).error();
   ObjectInfo info{ex->head.content_length.value_or(0), unquote(ex->head.header("etag")),
                   std::string(ex->head.header("content-type"))};
+  std::string sse(ex->head.header("x-amz-server-side-encryption"));
+  std::string kms_key(ex->head.header("x-amz-server-side-encryption-aws-kms-key-id"));
   if (auto st = co_await ex->conn->drain_body(0, d); !st) co_return with_context(std::move(st).error(), describe("HEAD", key));
+  // An object stored otherwise than configured (another key, or none) is an error, not a
+  // silently weaker copy. S3 reports a KMS key as its full ARN: a bare key id matches its tail.
+  if (!options_.sse.empty()) {
+    bool key_ok = options_.sse_kms_key_id.empty() || kms_key == options_.sse_kms_key_id ||
+                  kms_key.ends_with("/" + options_.sse_kms_key_id);
+    if (sse != options_.sse || !key_ok)
+      co_return Error(Errc::internal, describe("HEAD", key) + ": stored with server-side encryption '" + sse +
+                                          (kms_key.empty() ? "" : "' key '" + kms_key) + "', not the configured '" +
+                                          options_.sse +
+                                          (options_.sse_kms_key_id.empty() ? "" : "' key '" + options_.sse_kms_key_id) +
+                                          "'");
+  }
   co_return info;
 }
 

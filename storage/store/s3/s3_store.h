@@ -43,6 +43,10 @@ struct S3StoreOptions {
   // Memory this store (one core) may hold for bodies of unknown length, each of which buffers up
   // to one part at a time; past it such uploads are refused with Errc::unavailable.
   uint64_t unknown_size_buffer_budget = 64 * s3::kMiB;
+  // Server-side encryption asked for on every PUT and CreateMultipartUpload, and checked on HEAD:
+  // "" (the bucket's default), "AES256" (SSE-S3) or "aws:kms" (SSE-KMS, with the key id when set).
+  std::string sse;
+  std::string sse_kms_key_id;
 };
 
 class S3Store final : public ObjectStore {
@@ -101,6 +105,8 @@ class S3Store final : public ObjectStore {
   Task<Result<Exchange>> perform(const Call& call, Deadline d);
   // perform() and read a small (XML) success body.
   Task<Result<std::string>> perform_xml(Call call);
+  // Adds the configured server-side encryption headers to a PUT or CreateMultipartUpload.
+  void add_sse_headers(Call& call) const;
   // Streams `size` bytes of `cursor` as one PUT (of an object, or of a part when upload_id
   // is set); returns the ETag without quotes.
   Task<Result<std::string>> put_stream(const std::string& key, const std::string& upload_id, uint32_t part_number,

@@ -12,7 +12,7 @@ namespace {
 
 TEST(ObjectHeader, RoundTrips) {
   std::array<char, kObjectHeaderSize> bytes;
-  ObjectHeader h{12345678901ULL, "0123456789abcdef0123456789abcdef-3", "text/plain; charset=utf-8"};
+  ObjectHeader h{12345678901ULL, "0123456789abcdef0123456789abcdef-3", "text/plain; charset=utf-8", std::nullopt};
   encode_object_header(h, bytes);
   auto back = decode_object_header(bytes);
   ASSERT_TRUE(back.ok()) << back.error().message;
@@ -24,10 +24,35 @@ TEST(ObjectHeader, RoundTrips) {
 TEST(ObjectHeader, RejectsForeignOrShortBytes) {
   std::array<char, kObjectHeaderSize> bytes{};
   EXPECT_EQ(decode_object_header(bytes).error().code, Errc::internal);
-  encode_object_header(ObjectHeader{1, "e", "t"}, bytes);
+  encode_object_header(ObjectHeader{1, "e", "t", std::nullopt}, bytes);
   EXPECT_FALSE(decode_object_header(std::span<const char>(bytes.data(), 100)).ok());
   bytes[16] = static_cast<char>(200);  // etag length beyond the limit
   EXPECT_FALSE(decode_object_header(bytes).ok());
+}
+
+TEST(ObjectHeader, Version2CarriesTheEnvelopeAfterVersion1sBytes) {
+  std::array<char, kMaxObjectHeaderSize> bytes;
+  Envelope env{"k-2026", {}, {}};
+  for (size_t i = 0; i < env.wrapped_key.size(); ++i) env.wrapped_key[i] = static_cast<unsigned char>(i + 1);
+  for (size_t i = 0; i < env.base_nonce.size(); ++i) env.base_nonce[i] = static_cast<unsigned char>(200 + i);
+  ObjectHeader h{70000, "0123456789abcdef0123456789abcdef", "image/png", env};
+  EXPECT_EQ(encode_object_header(h, bytes), kMaxObjectHeaderSize);
+  EXPECT_EQ(object_header_bytes(h), kMaxObjectHeaderSize);
+  auto back = decode_object_header(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->size, 70000u);
+  EXPECT_EQ(back->content_type, "image/png");
+  ASSERT_TRUE(back->envelope.has_value());
+  EXPECT_EQ(back->envelope->key_id, "k-2026");
+  EXPECT_EQ(back->envelope->wrapped_key, env.wrapped_key);
+  EXPECT_EQ(back->envelope->base_nonce, env.base_nonce);
+  // Cut before the envelope ends: refused, never read as a plain object.
+  EXPECT_FALSE(decode_object_header(std::span<const char>(bytes.data(), kObjectHeaderSize)).ok());
+  h.envelope.reset();
+  EXPECT_EQ(encode_object_header(h, bytes), kObjectHeaderSize);
+  back = decode_object_header(bytes);
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->envelope.has_value());
 }
 
 TEST(ObjectHeader, ValidatesContentTypes) {
