@@ -12,6 +12,7 @@
 #include "http/http_server.h"
 #include "http/router.h"
 #include "core/worker_pool.h"
+#include "storage/api/console_assets.h"
 #include "storage/api/share_views.h"
 #include "storage/service/auth/jwt.h"
 #include "storage/service/service_config.h"
@@ -54,6 +55,7 @@ class Service {
   // Shares: Argon2id runs on these threads; the options the share routes read (one copy for all cores).
   std::unique_ptr<WorkerPool> share_hashing_;
   ShareRouteOptions share_options_;
+  std::shared_ptr<const ConsoleAssets> console_;  // null: no console served
 };
 
 }  // namespace sluice
