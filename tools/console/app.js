@@ -4,7 +4,7 @@ import { createUploader } from './uploader.js';
 
 const $ = (id) => document.getElementById(id);
 const pageSize = 20;
-const state = { cursors: [], next: null, file: null, thumbUrl: null };
+const state = { cursors: [], next: null, file: null, thumbUrl: null, maxUploads: 1 };
 
 function signedIn(yes) {
   $('sign-in').hidden = yes;
@@ -22,6 +22,7 @@ const guard = (fn) => async (...args) => {
 
 async function refreshQuota() {
   const q = await api('GET', '/v1/quota');
+  state.maxUploads = q.maxConcurrentUploads > 0 ? q.maxConcurrentUploads : 4;
   const limit = q.quotaBytes > 0 ? q.quotaBytes : Math.max(q.usedBytes, 1);
   $('quota-meter').max = limit;
   $('quota-meter').value = q.usedBytes;
@@ -187,6 +188,7 @@ async function start() {
       target: $('dashboard'),
       folder: () => $('upload-folder').value || '/',
       onUploaded: guard(async () => { showStatus('Upload complete.'); await refresh(); }),
+      concurrency: () => state.maxUploads,
     });
     for (const r of document.querySelectorAll('input[name=protocol]'))
       r.addEventListener('change', () => uploader.useProtocol(r.value));

@@ -40,7 +40,9 @@ const multipart = {
   },
 };
 
-export function createUploader({ target, folder, onUploaded }) {
+// `concurrency()`: how many part PUTs may run at once (the account's maxConcurrentUploads; more
+// would be refused with 429).
+export function createUploader({ target, folder, onUploaded, concurrency }) {
   const { Uppy, Dashboard, Tus, AwsS3 } = window.Uppy;
   const uppy = new Uppy({ autoProceed: false });
   uppy.use(Dashboard, { target, inline: true, height: 320, width: '100%', proudlyDisplayPoweredByUppy: false,
@@ -61,9 +63,10 @@ export function createUploader({ target, folder, onUploaded }) {
         retryDelays: [0, 1000, 3000],
         removeFingerprintOnSuccess: true,
         allowedMetaFields: ['filename', 'path', 'filetype'],
+        limit: Math.max(1, concurrency()),
       });
     } else {
-      uppy.use(AwsS3, { ...multipart, limit: 4 });
+      uppy.use(AwsS3, { ...multipart, limit: Math.max(1, concurrency()) });
     }
   };
   useProtocol('tus');

@@ -6,6 +6,11 @@
 // page mid-upload, the file browser and the share page stay in $TMPDIR/sluice-console-<db>/.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 
@@ -24,7 +29,21 @@ using testing::MpuEnv;
 using testing::token_for;
 using testing::with_mpu_env;
 
-constexpr const char* kAllowedOrigin = "http://allowed.example";
+// A free loopback port for the "other origin" page the script serves: loopback like the API, so
+// Chromium's local-network rules stay out of the way of the CORS check.
+std::string other_origin() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  uint16_t port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  if (fd >= 0) ::close(fd);
+  return "http://127.0.0.1:" + std::to_string(port);
+}
 
 std::string js_dir() {
   const char* dir = std::getenv("SLUICE_CONSOLE_JS_DIR");
@@ -34,14 +53,16 @@ std::string js_dir() {
 TEST(ConsoleBrowser, UploadsBrowsesAndSharesInChromium) {
   ASSERT_FALSE(js_dir().empty()) << "SLUICE_CONSOLE_JS_DIR is not set (tools/test installs Uppy and playwright-core)";
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium")) << "Debian's chromium is not installed (tools/services.sh)";
+  const std::string origin = other_origin();
+  ASSERT_NE(origin, "http://127.0.0.1:0");
   with_mpu_env(
       "local",
-      [](MpuEnv& env) -> Task<void> {
+      [origin](MpuEnv& env) -> Task<void> {
         std::string user = env.user("console"), tok = token_for(user);
         std::string work = (std::filesystem::temp_directory_path() / ("sluice-console-" + env.run_id)).string();
         std::string base = "http://127.0.0.1:" + std::to_string(env.port());
         std::vector<std::string> argv = {"node", SLUICE_TUS_CLIENTS_DIR "/console_browser.mjs", base, tok, work,
-                                         kAllowedOrigin};
+                                         origin};
         std::vector<std::string> extra = {"SLUICE_CONSOLE_JS_DIR=" + js_dir()};
         std::string out = env.dir + "/browser.out", err = env.dir + "/browser.err";
         auto child = testing::spawn_process(argv, extra, out, err);
@@ -70,7 +91,7 @@ TEST(ConsoleBrowser, UploadsBrowsesAndSharesInChromium) {
         c.public_url.clear();  // path-only signed URLs: the browser reaches them at the page's origin
         c.console_vendor_dir = js_dir() + "/node_modules/uppy/dist";
       },
-      [](ServerOptions& o) { o.cors_origins = {kAllowedOrigin}; });
+      [origin](ServerOptions& o) { o.cors_origins = {origin}; });
 }
 
 }  // namespace

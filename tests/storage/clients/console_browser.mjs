@@ -4,9 +4,10 @@
 // trashes and restores one, opens a password share in a fresh context, checks a CORS preflight
 // from another origin, and that the page logged no errors, had no failed requests and weighs
 // < 100 KiB without Uppy. Prints one line per step; exits non-zero on the first failure.
-// usage: node console_browser.mjs <base url> <token> <work dir> <allowed origin>
+// usage: node console_browser.mjs <base url> <token> <work dir> <allowed origin: http://127.0.0.1:<free port>>
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -169,10 +170,12 @@ try {
   check(shared.sha === want['multipart-12MiB.bin'], 'the share downloads byte-exact');
   step('share unlocked and downloaded', { sha256: shared.sha });
 
-  // --- CORS: a page of the allowed origin calls the API (the browser preflights it)
+  // --- CORS: a page of the allowed origin (another loopback port, served here, so Chromium's
+  // local-network rules do not apply) calls the API; the browser preflights the call.
+  const otherServer = createServer((req, res) => { res.setHeader('Content-Type', 'text/html'); res.end('<!doctype html><title>other</title>'); });
+  await new Promise((ok) => otherServer.listen(Number(new URL(allowedOrigin).port), '127.0.0.1', ok));
   const other = await browser.newContext();
   const otherPage = await other.newPage();
-  await otherPage.route(`${allowedOrigin}/**`, (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>other</title>' }));
   await otherPage.goto(`${allowedOrigin}/`);
   const cross = await otherPage.evaluate(async ([url, tok]) => {
     const r = await fetch(url, { headers: { Authorization: `Bearer ${tok}` } });
@@ -184,6 +187,7 @@ try {
   check(pre.headers.get('access-control-allow-origin') === allowedOrigin, 'preflight allows the origin');
   const refused = await fetch(`${base}/v1/files`, { method: 'OPTIONS', headers: { Origin: 'http://refused.example', 'Access-Control-Request-Method': 'GET' } });
   check(refused.status === 403 && !refused.headers.get('access-control-allow-origin'), `another origin refused (${refused.status})`);
+  otherServer.close();
   step('cors', { allowed: pre.status, refused: refused.status });
 
   // --- static serving: types, caching, CSP, traversal
@@ -197,10 +201,23 @@ try {
   check(app.headers.get('cache-control').includes('immutable'), 'versioned files are immutable');
   const uppyJs = await fetch(`${base}/console/vendor/${version}/uppy.min.js`);
   check(uppyJs.status === 200 && uppyJs.headers.get('cache-control').includes('immutable'), 'Uppy is served, immutable');
-  for (const bad of [`/console/${version}/..%2F..%2Fetc%2Fpasswd`, `/console/${version}/.%2e`, '/console/..%2Fservice.cc']) {
-    const r = await fetch(`${base}${bad}`);
-    const body = await r.json();
-    check(r.status === 400 && body.error.code === 'invalid_path', `${bad} refused (${r.status})`);
+  // Raw paths (fetch would normalise dot segments before sending them).
+  const raw = (p) => new Promise((ok, fail) => {
+    const req = request(`${base}${p}`, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => ok({ status: res.statusCode, type: res.headers['content-type'], body }));
+    });
+    req.path = p;
+    req.on('error', fail);
+    req.end();
+  });
+  for (const [bad, status] of [[`/console/${version}/..%2F..%2Fetc%2Fpasswd`, 400], [`/console/${version}/%2e%2e`, 400],
+    ['/console/..%2Fservice.cc', 400], [`/console/vendor/${version}/..%2Fpackage.json`, 400],
+    [`/console/${version}/../../../etc/passwd`, 404], ['/console/../tools/console/app.js', 404]]) {
+    const r = await raw(bad);
+    check(r.status === status && r.type.startsWith('application/json') && JSON.parse(r.body).error.code,
+      `${bad} refused with JSON ${status} (got ${r.status} ${r.type})`);
   }
   step('static', { version });
 
