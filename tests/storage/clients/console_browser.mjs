@@ -6,7 +6,7 @@
 // < 100 KiB without Uppy. Prints one line per step; exits non-zero on the first failure.
 // usage: node console_browser.mjs <base url> <token> <work dir> <allowed origin: http://127.0.0.1:<free port>>
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -233,5 +233,8 @@ try {
   console.error(e.stack || String(e));
   if (problems.length) console.error(`also seen:\n  ${problems.join('\n  ')}`);
   await browser.close();
-  process.exit(1);
+  process.exitCode = 1;
+} finally {
+  for (const f of [tusFile, mpuFile]) rmSync(f, { force: true });  // keep only the screenshots
 }
+process.exit(process.exitCode ?? 0);  // the "other origin" server may still listen after a failure
