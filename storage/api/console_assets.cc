@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -25,14 +26,15 @@ Result<std::string> read_whole(const fs::path& p) {
 }
 
 // Every regular file of `dir` with a type the console serves (no subdirectories: names are flat).
-Result<std::map<std::string, ConsoleAsset, std::less<>>> read_dir(const fs::path& dir, const char* only_prefix) {
+Result<std::map<std::string, ConsoleAsset, std::less<>>> read_dir(const fs::path& dir,
+                                                                   std::initializer_list<std::string_view> only) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return Error(Errc::invalid_argument, dir.string() + " is not a directory");
   std::map<std::string, ConsoleAsset, std::less<>> out;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (!entry.is_regular_file()) continue;
     std::string name = entry.path().filename().string();
-    if (only_prefix && !name.starts_with(only_prefix)) continue;
+    if (only.size() && std::find(only.begin(), only.end(), name) == only.end()) continue;
     std::string type = console_content_type(name);
     if (type.empty()) continue;  // source maps, READMEs: not served
     auto body = read_whole(entry.path());
@@ -67,10 +69,10 @@ Result<std::shared_ptr<const ConsoleAssets>> ConsoleAssets::load(std::string dir
   if (dir.empty()) dir = SLUICE_SOURCE_DIR "/tools/console";
   if (vendor_dir.empty()) vendor_dir = SLUICE_SOURCE_DIR "/build/node/node_modules/uppy/dist";
   auto out = std::make_shared<ConsoleAssets>();
-  auto files = read_dir(dir, nullptr);
+  auto files = read_dir(dir, {});
   if (!files.ok()) return Error(Errc::invalid_argument, "SLUICE_CONSOLE_DIR: " + files.error().message);
   out->files = std::move(*files);
-  auto vendor = read_dir(vendor_dir, "uppy.min.");
+  auto vendor = read_dir(vendor_dir, {"uppy.min.js", "uppy.min.css"});
   if (!vendor.ok()) return Error(Errc::invalid_argument, "SLUICE_CONSOLE_VENDOR_DIR: " + vendor.error().message);
   out->vendor = std::move(*vendor);
   for (const char* need : {"uppy.min.js", "uppy.min.css"})

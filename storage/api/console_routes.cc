@@ -32,7 +32,8 @@ Task<void> send(HttpExchange& ex, std::shared_ptr<const ConsoleAssets> keep, std
   if (!st.ok()) co_return;
   (void)keep;
   if (ex.request().method != "HEAD" && !body.empty()) {
-    st = co_await ex.write(std::span<const char>(body.data(), body.size()));
+    std::span<const char> bytes(body.data(), body.size());
+    st = co_await ex.write(bytes);
     if (!st.ok()) co_return;
   }
   (void)co_await ex.end();

@@ -82,6 +82,8 @@ TEST(ConsoleBrowser, UploadsBrowsesAndSharesInChromium) {
         auto root = co_await env.req("GET", "/v1/files?path=/", tok);
         EXPECT_NE(root.body.find("\"name\":\"multipart-12MiB.bin\""), std::string::npos) << root.body;
         EXPECT_NE(root.body.find("\"size\":" + std::to_string(12 * kMiB)), std::string::npos) << root.body;
+        EXPECT_NE(root.body.find("\"visibility\":\"public\""), std::string::npos) << root.body;
+        EXPECT_NE(root.body.find("\"favorite\":true"), std::string::npos) << root.body;
         auto quota = co_await env.req("GET", "/v1/quota", tok);
         EXPECT_EQ(json_int(quota.body, "usedBytes"), static_cast<int64_t>(32 * kMiB)) << quota.body;
         EXPECT_EQ(co_await env.reserved(user), 0);

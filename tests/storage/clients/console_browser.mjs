@@ -149,8 +149,20 @@ try {
   // --- a password share, opened in a fresh context
   await page.getByLabel('Folder', { exact: true }).fill('/');
   await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await mpuRow.waitFor();
+  for (const [q, state] of [['zzz-no-such', 'detached'], ['MULTIPART', 'visible'], ['', 'visible']]) {
+    await page.getByLabel('Search').fill(q);
+    await page.getByRole('button', { name: 'Show', exact: true }).click();
+    await mpuRow.waitFor({ state });
+  }
+  step('searched');
   await mpuRow.click();
   await page.getByRole('heading', { name: 'Details: multipart-12MiB.bin' }).waitFor();
+  await page.getByRole('button', { name: 'Favorite', exact: true }).click();
+  await page.getByRole('button', { name: 'Unfavorite', exact: true }).waitFor();
+  await page.getByLabel('Visibility').selectOption('public');
+  await page.locator('#meta').getByText('public', { exact: true }).waitFor();
+  step('favorite and public');
   await page.getByLabel('Password (optional)').fill('open sesame');
   await page.getByLabel('Download limit (optional)').fill('3');
   await page.getByRole('button', { name: 'Create share link' }).click();
