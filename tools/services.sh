@@ -23,6 +23,9 @@ SLUICE_APT_PACKAGES=(
   # tus: tus_clients_test uploads with the real clients, tuspy (this package) and tus-js-client
   # under Node (nodejs ships npm; sluice_install_tus_js_client fetches the client).
   python3-tuspy nodejs
+  # The web console's browser test (console_browser_test) drives Debian's Chromium headless with
+  # playwright-core (npm, which cannot download browsers here).
+  chromium
 )
 
 SLUICE_TMP=""          # temp dir made by sluice_make_tmp; removed by sluice_teardown
@@ -96,6 +99,23 @@ sluice_install_tus_js_client() {
       || sluice_die "npm install tus-js-client failed"
   fi
   export SLUICE_TUS_JS_DIR=$dir
+}
+
+# Installs the web console's npm packages into build/node unless they are there: Uppy (its
+# dist/uppy.min.js and uppy.min.css are served at /console/vendor/; the page's AWS S3 callbacks
+# are this major's API, so the version is pinned) and playwright-core for console_browser_test.
+SLUICE_UPPY_VERSION=5.2.4
+SLUICE_PLAYWRIGHT_CORE_VERSION=1.65.2
+sluice_install_console_js() {
+  local dir=$SLUICE_ROOT/build/node
+  if [[ ! -f $dir/node_modules/uppy/dist/uppy.min.js || ! -f $dir/node_modules/playwright-core/package.json ]] \
+    || ! grep -q "\"version\": \"$SLUICE_UPPY_VERSION\"" "$dir/node_modules/uppy/package.json"; then
+    sluice_log "installing uppy $SLUICE_UPPY_VERSION and playwright-core $SLUICE_PLAYWRIGHT_CORE_VERSION into $dir"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --no-audit --no-fund --silent "uppy@$SLUICE_UPPY_VERSION" \
+      "playwright-core@$SLUICE_PLAYWRIGHT_CORE_VERSION") || sluice_die "npm install uppy/playwright-core failed"
+  fi
+  export SLUICE_CONSOLE_JS_DIR=$dir
 }
 
 sluice_require_moto() {

@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "core/log.h"
+#include "storage/api/console_routes.h"
 #include "storage/api/file_change_routes.h"
 #include "storage/api/file_list_routes.h"
 #include "storage/api/file_read_routes.h"
@@ -151,6 +152,14 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
   auto proxies = TrustedProxies::parse(c.trusted_proxies);
   if (!proxies.ok()) return Error(Errc::invalid_argument, "SLUICE_TRUSTED_PROXIES: " + proxies.error().message);
   s->trusted_proxies_ = std::move(*proxies);
+  auto console = ConsoleAssets::load(c.console_dir, c.console_vendor_dir);
+  if (console.ok()) {
+    s->console_ = std::move(*console);
+  } else if (!c.console_dir.empty() || !c.console_vendor_dir.empty()) {
+    return console.error();  // asked for explicitly: a wrong path is a mistake to report
+  } else {
+    log_event(LogLevel::warn, "console_unavailable", {{"error", console.error().message}});
+  }
   return s;
 }
 
@@ -169,6 +178,7 @@ void Service::add_routes(Router& router) {
   if (enabled()) add_quota_routes(router, &contexts_);
   if (enabled()) add_tier_routes(router, &contexts_);
   if (enabled()) add_thumbnail_routes(router, &contexts_, thumbnail_route_options(config_));
+  if (console_) add_console_routes(router, console_);
   add_ops_routes(router, &contexts_);
 }
 

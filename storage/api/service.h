@@ -12,6 +12,7 @@
 #include "http/http_server.h"
 #include "http/router.h"
 #include "core/worker_pool.h"
+#include "storage/api/console_assets.h"
 #include "storage/api/share_views.h"
 #include "storage/service/auth/jwt.h"
 #include "storage/service/service_config.h"
@@ -58,6 +59,7 @@ class Service {
   std::unique_ptr<WorkerPool> share_hashing_;
   std::shared_ptr<const local::MasterKeyRing> master_keys_;  // null: the local store writes plain
   ShareRouteOptions share_options_;
+  std::shared_ptr<const ConsoleAssets> console_;  // null: no console served
 };
 
 }  // namespace sluice

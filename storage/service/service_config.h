@@ -49,6 +49,11 @@ struct ServiceConfig {
   // (URLs then die with the process and do not work across instances).
   std::string url_secret;
 
+  // The web console (storage/api/console_assets.h): its files and the Uppy bundle; empty: the
+  // source tree's tools/console and build/node (a missing default only turns the console off).
+  std::string console_dir;
+  std::string console_vendor_dir;
+
   std::string jwt_secret;
   std::string jwks_file;
   std::string jwt_issuer;

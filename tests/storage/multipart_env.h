@@ -216,7 +216,8 @@ inline std::string unique_bucket() {
 
 // Runs `test` against a fresh environment with the store `kind` ("local" or "s3").
 template <class F>
-void with_mpu_env(const std::string& kind, F test, std::function<void(ServiceConfig&)> tweak = {}) {
+void with_mpu_env(const std::string& kind, F test, std::function<void(ServiceConfig&)> tweak = {},
+                  std::function<void(ServerOptions&)> server_tweak = {}) {
   ASSERT_FALSE(service_env("SLUICE_TEST_PG_URL").empty()) << "SLUICE_TEST_PG_URL is not set (run tools/test)";
   ASSERT_FALSE(service_env("SLUICE_TEST_REDIS_URL").empty()) << "SLUICE_TEST_REDIS_URL is not set (run tools/test)";
   std::string moto;
@@ -247,7 +248,7 @@ void with_mpu_env(const std::string& kind, F test, std::function<void(ServiceCon
     cfg.s3_secret_key = env_or("AWS_SECRET_ACCESS_KEY", "testing");
   }
   if (tweak) tweak(cfg);
-  run_reactor([&, cfg, dir, moto, bucket, kind](Reactor& r) -> Task<void> {
+  run_reactor([&, cfg, dir, moto, bucket, kind, server_tweak](Reactor& r) -> Task<void> {
     PgOptions po;
     po.url = cfg.pg_url;
     po.connections = 1;
@@ -287,7 +288,9 @@ void with_mpu_env(const std::string& kind, F test, std::function<void(ServiceCon
     auto started = co_await env.service->start_core(r);
     EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error().message);
     env.service->add_routes(env.router);
-    env.server = std::make_unique<HttpServer>(r, env.router, ServerOptions{});
+    ServerOptions server_options;
+    if (server_tweak) server_tweak(server_options);
+    env.server = std::make_unique<HttpServer>(r, env.router, server_options);
     EXPECT_TRUE(env.server->listen(*SocketAddress::parse("127.0.0.1:0")).ok());
     co_await test(env);
     co_await env.server->drain(5s);
