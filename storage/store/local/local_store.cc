@@ -154,13 +154,8 @@ Task<Result<LocalStore::Staged>> LocalStore::stage_body(uint64_t size, bool exac
   if (!file.ok()) co_return std::move(file).error();
   StreamDigest digest(true, want_sha256);  // MD5 always: it is the etag, as in S3
   uint64_t written = 0;
-  Status s;
   std::optional<NewSealing> sealing;
-  if (options_.keys) {
-    auto sealed = seal_new_object(*options_.keys);
-    if (sealed.ok()) sealing = std::move(*sealed);
-    else s = std::move(sealed).error();
-  }
+  Status s = seal_if_keyed(options_.keys.get(), sealing);
   if (s.ok()) {
     ObjectBodyWriter out(*file, sealing ? kMaxObjectHeaderSize : kObjectHeaderSize,
                          sealing ? sealing->cipher.get() : nullptr);

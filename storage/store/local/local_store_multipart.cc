@@ -218,14 +218,9 @@ Task<Status> LocalStore::join_parts(std::string upload_id, std::vector<PartInfo>
                                     std::string etag, uint64_t total, std::string content_type) {
   auto out = co_await File::open(reactor_, root_fd_, tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
   if (!out.ok()) co_return std::move(out).error();
-  Status s;
   // The object gets a data key of its own: parts are decrypted and sealed again as one body.
   std::optional<NewSealing> sealing;
-  if (options_.keys) {
-    auto sealed = seal_new_object(*options_.keys);
-    if (sealed.ok()) sealing = std::move(*sealed);
-    else s = std::move(sealed).error();
-  }
+  Status s = seal_if_keyed(options_.keys.get(), sealing);
   ObjectHeader joined{total, etag, content_type, std::nullopt};
   if (sealing) joined.envelope = sealing->envelope;
   if (s.ok()) s = co_await write_object_header(*out, joined);

@@ -5,6 +5,14 @@
 
 namespace sluice::local {
 
+Status seal_if_keyed(const MasterKeyRing* ring, std::optional<NewSealing>& out) {
+  if (!ring) return Status();
+  auto sealed = seal_new_object(*ring);
+  if (!sealed.ok()) return std::move(sealed).error();
+  out = std::move(*sealed);
+  return Status();
+}
+
 Result<NewSealing> seal_new_object(const MasterKeyRing& ring) {
   DataKey key;
   NewSealing out;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "core/result.h"
 #include "storage/store/local/master_key_ring.h"
@@ -17,6 +18,10 @@ struct NewSealing {
 };
 
 Result<NewSealing> seal_new_object(const MasterKeyRing& ring);
+
+// What a new object's body is written with: `out` is a fresh sealing when `ring` is set (the
+// store encrypts), left empty when it is null (plain objects).
+Status seal_if_keyed(const MasterKeyRing* ring, std::optional<NewSealing>& out);
 
 // The cipher that opens an existing object's body; null for a plain (version 1) object.
 // Errc::internal when the object is encrypted and `ring` is null or cannot unwrap its key.
