@@ -20,9 +20,7 @@ Task<void> janitor_once(Reactor& r, ServiceConfig c, std::unique_ptr<ObjectStore
     if (Status s = co_await redis->start(); !s.ok())
       log_event(LogLevel::warn, "janitor_redis_unavailable", {{"error", s.error().message}});
   }
-  JanitorOptions jo{c.stale_upload_after, c.upload_timeout};
-  jo.trash_retention = c.trash_retention;
-  JanitorTask task(r, c.pg_url, *store, redis.get(), c.janitor_interval, jo);
+  JanitorTask task(r, c.pg_url, *store, redis.get(), c.janitor_interval, JanitorOptions::from(c));
   Status connected = co_await task.connect();
   std::optional<JanitorReport> report;
   if (connected.ok()) report = co_await task.run_if_leader();

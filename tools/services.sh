@@ -511,7 +511,8 @@ sluice_teardown() {
   SLUICE_SVC_PIDS=()
   SLUICE_SVC_PGDATA=()
   if [[ -n $SLUICE_TMP && -d $SLUICE_TMP ]]; then
-    rm -rf -- "$SLUICE_TMP"
+    # SLUICE_KEEP_TMP=1 keeps the logs and data of a run to look at after it.
+    if [[ ${SLUICE_KEEP_TMP:-0} == 1 ]]; then echo "==> kept $SLUICE_TMP" >&2; else rm -rf -- "$SLUICE_TMP"; fi
   fi
   SLUICE_TMP=""
 }

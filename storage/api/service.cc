@@ -281,9 +281,8 @@ Task<Status> Service::start_core(Reactor& r) {
     }
     if (core == 0 && config_.janitor_interval.count() > 0) {  // the advisory lock picks one instance
       CoreParts& p = *parts_[0];
-      JanitorOptions jo{config_.stale_upload_after, config_.upload_timeout};
-      jo.trash_retention = config_.trash_retention;
-      p.janitor = std::make_unique<JanitorTask>(r, config_.pg_url, *p.store, p.redis.get(), config_.janitor_interval, jo);
+      p.janitor = std::make_unique<JanitorTask>(r, config_.pg_url, *p.store, p.redis.get(), config_.janitor_interval,
+                                                JanitorOptions::from(config_));
       co_await p.janitor->start();
     }
     if (core == 0 && events_) events_->start();  // its own thread: never blocks a reactor

@@ -74,6 +74,7 @@ struct ServiceConfig {
 
   // The files API.
   Duration trash_retention = std::chrono::hours(24 * 30);  // trashed files are purged after this
+  Duration stale_purge_after = std::chrono::seconds(60);   // unfinished purges, failed uploads' objects
   Duration public_max_age = std::chrono::minutes(5);       // Cache-Control max-age of public files
 
   // Events: the outbox relay to NATS JetStream (storage/service/events/event_relay.h).

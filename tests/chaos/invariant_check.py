@@ -151,8 +151,9 @@ def main():
         stored = s3_objects(args)
         r["temp_files"] = 0  # S3 has none; unfinished multipart uploads are stale_parts
         r["stale_parts"] = s3_stale_parts(args)
-    r["orphan_objects"] = len(stored - wanted)
-    r["missing_objects"] = len(wanted - stored)
+    orphans, missing = sorted(stored - wanted), sorted(wanted - stored)
+    r["orphan_objects"] = len(orphans)
+    r["missing_objects"] = len(missing)
     lease_list = redis_leases(args) if args.redis else []
     r["leases"] = len(lease_list)
     failed = sorted(k for k, v in r.items() if v != 0)
@@ -162,6 +163,12 @@ def main():
     r["violations"] = failed
     if lease_list:
         r["lease_members"] = lease_list[:20]
+    # Which keys, and what the rows say of them, so that a failed run can be explained.
+    for name, keys in (("orphan_keys", orphans), ("missing_keys", missing)):
+        if keys:
+            r[name] = [k + " (" + ("; ".join(row[0] for row in psql(args, "SELECT status || ' ' || created_at || ' ' ||"
+                       " updated_at FROM sluice.files WHERE object_key = '" + k.replace("'", "''") + "'")) or "no row")
+                       + ")" for k in keys[:10]]
     print(json.dumps(r))
     return 1 if failed else 0
 

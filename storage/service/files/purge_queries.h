@@ -57,16 +57,20 @@ inline constexpr PgStatement kPurgeOldTrash{
     SLUICE_SQL_PURGE_FROM_P("file.deleted") "SELECT f.id::text, f.object_key FROM f",
     2};
 
-// $1 age in seconds, $2 batch size. Purged rows whose objects were not removed within $1 seconds
-// (their purger died): id, object_key.
+// $1 age in seconds, $2 batch size. Rows older than $1 seconds whose objects may still exist:
+// purged ones whose purger died, and failed uploads. A failed upload's own delete can fail, or
+// come before a PUT the store finished after Sluice gave up on it, so the key is removed again
+// (removing a missing key succeeds). Returns id, object_key.
 inline constexpr PgStatement kUnfinishedPurges{
     "sluice_unfinished_purges",
-    "SELECT id::text, object_key FROM sluice.files WHERE status = 'deleted'"
+    "SELECT id::text, object_key FROM sluice.files WHERE status IN ('deleted', 'failed')"
     "  AND updated_at <= now() - make_interval(secs => $1::bigint) ORDER BY updated_at LIMIT $2",
     2};
 
-// $1 file ids (text[]). Drops purged rows whose objects are gone.
+// $1 file ids (text[]). Drops purged (or failed) rows whose objects are gone; neither state is
+// ever left again.
 inline constexpr PgStatement kDropPurged{
-    "sluice_drop_purged", "DELETE FROM sluice.files WHERE id = ANY($1::uuid[]) AND status = 'deleted'", 1};
+    "sluice_drop_purged",
+    "DELETE FROM sluice.files WHERE id = ANY($1::uuid[]) AND status IN ('deleted', 'failed')", 1};
 
 }  // namespace sluice::purge_sql

@@ -71,6 +71,15 @@ std::string JanitorReport::to_json() const {
   return out;
 }
 
+JanitorOptions JanitorOptions::from(const ServiceConfig& c) {
+  JanitorOptions o;
+  o.stale_upload_after = c.stale_upload_after;
+  o.upload_timeout = c.upload_timeout;
+  o.trash_retention = c.trash_retention;
+  o.stale_purge_after = c.stale_purge_after;
+  return o;
+}
+
 Janitor::Janitor(PgPool& pg, ObjectStore& store, RedisClient* redis, JanitorOptions options)
     : pg_(pg), store_(store), redis_(redis), options_(std::move(options)) {}
 

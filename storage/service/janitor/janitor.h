@@ -17,6 +17,7 @@
 #include "db/pg_pool.h"
 #include "db/redis_client.h"
 #include "storage/store/object_store.h"
+#include "storage/service/service_config.h"
 #include "storage/service/uploads/sessions/session_record.h"
 
 namespace sluice {
@@ -26,9 +27,12 @@ struct JanitorOptions {
   Duration upload_timeout = std::chrono::hours(6);         // direct upload still 'uploading'
   std::string key_prefix = "u/";                           // the store keys Sluice generates
   Duration trash_retention = std::chrono::hours(24 * 30);  // trashed files older are purged
-  Duration stale_purge_after = std::chrono::seconds(60);   // a purge whose purger died
+  Duration stale_purge_after = std::chrono::seconds(60);   // a purge whose purger died, a failed upload's object
   int batch = 500;                                         // rows per query
   int max_batches = 20;                                    // per pass and run, so a run ends
+
+  // The ages a deployment configures (the rest keep their defaults).
+  static JanitorOptions from(const ServiceConfig& c);
 };
 
 struct JanitorReport {
@@ -42,7 +46,7 @@ struct JanitorReport {
   uint64_t leases_swept = 0;           // expired leases, and leases of finished uploads, removed from Redis
   uint64_t files_expired = 0;          // files purged because their expiresAt passed
   uint64_t trash_purged = 0;           // trashed files purged after the retention
-  uint64_t purges_finished = 0;        // objects removed and rows dropped for purges a crash cut short
+  uint64_t purges_finished = 0;        // objects removed and rows dropped: purges a crash cut short, failed uploads
   uint64_t temp_files_swept = 0;       // store temp files (and dirs) whose writer died
   uint64_t errors = 0;                 // repairs that failed (retried on the next run)
 

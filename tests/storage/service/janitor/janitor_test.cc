@@ -82,6 +82,30 @@ TEST_P(JanitorTest, DirectUploadLeftByACrashIsFailedAndReleasedAfterTheTimeout) 
   });
 }
 
+// An upload that failed while its object was (still) being written: its own delete failed, or
+// the store finished the PUT after Sluice gave up on it. The janitor removes the key again once
+// the row is older than stale_purge_after, and drops the row.
+TEST_P(JanitorTest, AFailedUploadsLeftoverObjectIsRemovedAndItsRowDroppedOnceStale) {
+  with_mpu_env(GetParam(), [](MpuEnv& env) -> Task<void> {
+    std::string user = env.user("failed"), key;
+    std::string id = co_await crashed_direct_upload(env, user, 1000, &key);
+    auto failed = co_await env.check->query(upload_sql::kFail, id, int64_t{1000});  // the reserved bytes
+    EXPECT_TRUE(failed.ok());
+    Janitor janitor = env.janitor(15min, 1h);
+    JanitorReport young = co_await janitor.run_once();
+    EXPECT_EQ(young.purges_finished, 0u);  // a PUT may still land: not yet
+    EXPECT_TRUE(co_await env.object_exists(key));
+    (void)co_await env.scalar("UPDATE sluice.files SET updated_at = now() - interval '2 minutes' RETURNING 0");
+    JanitorReport r = co_await janitor.run_once();
+    EXPECT_EQ(r.purges_finished, 1u);
+    EXPECT_EQ(r.errors, 0u);
+    EXPECT_FALSE(co_await env.object_exists(key));
+    EXPECT_EQ(co_await env.scalar("SELECT count(*) FROM sluice.files WHERE id = '" + id + "'"), 0);
+    EXPECT_EQ(co_await env.reserved(user), 0);
+    EXPECT_EQ((co_await janitor.run_once()).repaired(), 0u);
+  });
+}
+
 // A body of unknown length reserves the tier's maximum, which its row does not record: after a
 // crash the account's reservation is reconciled once nothing of it is in flight any more.
 TEST_P(JanitorTest, ReservationOfAnUnsizedUploadIsReconciledWhenNothingIsInFlight) {
