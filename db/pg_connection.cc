@@ -50,6 +50,13 @@ void PgConnection::close_conn() {
   backend_pid_ = 0;
 }
 
+bool PgConnection::retry_now(Duration gap) {
+  if (state_ != State::backoff || stopping_ || Clock::now() - attempt_started_ < gap) return false;
+  state_ = State::connecting;  // run() goes on to connect_once() when its sleep ends cancelled
+  op_.cancel();
+  return true;
+}
+
 void PgConnection::stop() {
   stopping_ = true;
   op_.cancel();
@@ -63,6 +70,7 @@ Task<void> PgConnection::run() {
   Backoff backoff(policy, index_);
   while (!stopping_) {
     state_ = State::connecting;
+    attempt_started_ = Clock::now();
     Status st = co_await connect_once();
     if (!attempted_) {
       attempted_ = true;

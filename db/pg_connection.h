@@ -58,6 +58,9 @@ class PgConnection {
   bool pinned() const { return pinned_; }
   void set_pinned(bool p) { pinned_ = p; }
   bool attempted() const { return attempted_; }
+  // Cuts a backoff short (a query is waiting) if the last attempt started at least `gap` ago;
+  // the connection is then connecting, and queries queued on it wait for the attempt's outcome.
+  bool retry_now(Duration gap);
   const Error& last_error() const { return last_error_; }
 
  private:
@@ -98,6 +101,7 @@ class PgConnection {
   bool stopping_ = false;
   bool pinned_ = false;
   bool attempted_ = false;
+  Clock::time_point attempt_started_{};
   uint64_t generation_ = 0;
   int backend_pid_ = 0;
   Error last_error_{Errc::unavailable, "PostgreSQL connection not established yet"};

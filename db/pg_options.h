@@ -20,6 +20,10 @@ struct PgOptions {
   Duration statement_timeout = std::chrono::seconds(0);
   Duration reconnect_min = std::chrono::milliseconds(50);  // first retry after a failed attempt
   Duration reconnect_max = std::chrono::seconds(5);
+  // A query that finds every connection waiting out its backoff starts an attempt at once when
+  // the last one is this old, and waits for it: a server that came back is used within this
+  // much, not after the rest of a backoff that grew while it was down.
+  Duration demand_retry_after = std::chrono::milliseconds(250);
   std::string application_name = "sluice";
 };
 

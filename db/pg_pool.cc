@@ -133,7 +133,12 @@ Result<PgConnection*> PgPool::pick(bool& wait) {
     wait = true;
     return Error(Errc::unavailable, "all connections pinned");
   }
-  // Every unpinned connection is waiting to retry: fail fast rather than queue behind it.
+  // Every unpinned connection is waiting to retry. One whose last attempt is old enough tries
+  // again now, and the query queues behind that attempt; otherwise fail fast rather than wait
+  // out a backoff.
+  for (auto& c : conns_) {
+    if (!c->pinned() && c->retry_now(opts_.demand_retry_after)) return c.get();
+  }
   for (auto& c : conns_) {
     if (!c->pinned()) return c->last_error();
   }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cancellable_op.h"
 #include "core/task.h"
 #include "tests/db/reactor_fixture.h"
 
@@ -426,6 +427,41 @@ TEST(PgPool, UnreachableServerFailsFast) {
     }
     EXPECT_LT(Clock::now() - start, 1s);
     co_await pool.close();
+  });
+}
+
+// A server that comes back while every connection waits out a long backoff (PostgreSQL
+// restarting: "not yet accepting connections", then a doubled delay) is used by the next query,
+// not after the backoff: the query starts an attempt and waits for it. Here the database is
+// created while the pool's only connection waits 30 s.
+TEST(PgPool, AQueryAfterTheServerCameBackReconnectsWithoutWaitingOutTheBackoff) {
+  ScopedTestDatabase db("late");
+  if (!db.configured()) GTEST_FAIL() << "SLUICE_TEST_PG_URL is not set (run through tools/test)";
+  run_reactor([&db](Reactor& r) -> Task<void> {
+    PgOptions o = options_for(db.url(), 1);
+    o.reconnect_min = 30s;
+    o.reconnect_max = 30s;
+    PgPool pool(r, o);
+    Status started = co_await pool.start();  // the database does not exist yet
+    EXPECT_FALSE(started.ok());
+    auto early = co_await pool.query(kAddOne, 1);  // within demand_retry_after: fails fast
+    EXPECT_FALSE(early.ok());
+    std::string admin = testing::service_env("SLUICE_TEST_PG_URL");
+    Status created = co_await testing::admin_database(r, admin, db.name(), false);
+    EXPECT_TRUE(created.ok()) << (created ? "" : created.error().message);
+    CancellableOp pause(r);
+    (void)co_await pause.sleep_for(o.demand_retry_after + 50ms);
+    auto start = Clock::now();
+    auto q = co_await pool.query(kAddOne, 41);
+    EXPECT_TRUE(q.ok()) << (q ? "" : q.error().message);
+    if (q) {
+      EXPECT_EQ(*q->int32(0, 0), 42);
+    }
+    EXPECT_LT(Clock::now() - start, 5s);
+    EXPECT_EQ(pool.stats().connects, 1u);
+    co_await pool.close();
+    Status dropped = co_await testing::admin_database(r, admin, db.name(), true);
+    EXPECT_TRUE(dropped.ok());
   });
 }
 
