@@ -10,18 +10,83 @@ namespace {
 constexpr uint64_t kFirstAllocation = 64 * 1024;
 }
 
-Result<PartBuffer> PartBuffer::take(PartBufferBudget& budget, uint64_t capacity) {
-  if (capacity > budget.cap_ || budget.used_ > budget.cap_ - capacity) {
-    return Error(Errc::unavailable, "upload buffer budget exhausted (" + std::to_string(budget.used_) + " of " +
-                                        std::to_string(budget.cap_) + " bytes in use, " + std::to_string(capacity) +
-                                        " more needed): retry later, or send Content-Length");
+// One upload waiting for `n` bytes of the budget, until its deadline.
+class PartBufferBudget::Wait final : private TimerEntry {
+ public:
+  Wait(PartBufferBudget& b, uint64_t n, Deadline d) : b_(b), n_(n), d_(d) {}
+  ~Wait() {
+    b_.r_.cancel_timer(*this);
+    remove();
   }
-  budget.used_ += capacity;
-  return PartBuffer(budget, capacity);
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    h_ = h;
+    b_.waiters_.push_back(this);
+    b_.r_.add_timer(*this, d_);
+  }
+  bool await_resume() const { return granted_; }
+  uint64_t bytes() const { return n_; }
+  // The budget charged our bytes: resume with them.
+  void grant() {
+    b_.r_.cancel_timer(*this);
+    granted_ = true;
+    if (h_) b_.r_.schedule(std::exchange(h_, {}));
+  }
+
+ private:
+  void remove() {
+    auto& q = b_.waiters_;
+    for (auto it = q.begin(); it != q.end(); ++it) {
+      if (*it == this) {
+        q.erase(it);
+        break;
+      }
+    }
+  }
+  void fire() override {
+    bool was_head = !b_.waiters_.empty() && b_.waiters_.front() == this;
+    remove();
+    if (h_) b_.r_.schedule(std::exchange(h_, {}));
+    if (was_head) b_.release(0);  // a smaller request behind us may fit now
+  }
+  PartBufferBudget& b_;
+  uint64_t n_;
+  Deadline d_;
+  std::coroutine_handle<> h_;
+  bool granted_ = false;
+};
+
+PartBufferBudget::~PartBufferBudget() = default;
+
+void PartBufferBudget::release(uint64_t n) {
+  used_ -= n;
+  while (!waiters_.empty() && fits(waiters_.front()->bytes())) {
+    Wait* w = waiters_.front();
+    waiters_.pop_front();
+    used_ += w->bytes();
+    w->grant();
+  }
+}
+
+Task<Result<PartBuffer>> PartBuffer::take(PartBufferBudget& budget, uint64_t capacity, Deadline d) {
+  // Behind the queue, even when the bytes are free: a stream of small requests must not starve
+  // a large one that waits.
+  if (budget.waiters_.empty() && budget.fits(capacity)) {
+    budget.used_ += capacity;
+    co_return PartBuffer(budget, capacity);
+  }
+  if (capacity <= budget.cap_ && d > Clock::now()) {
+    PartBufferBudget::Wait wait(budget, capacity, d);
+    if (co_await wait) co_return PartBuffer(budget, capacity);
+  }
+  co_return Error(Errc::unavailable, "upload buffer budget exhausted (" + std::to_string(budget.used_) + " of " +
+                                         std::to_string(budget.cap_) + " bytes in use, " + std::to_string(capacity) +
+                                         " more needed, " + std::to_string(budget.waiters_.size()) +
+                                         " uploads waiting): retry later, or send Content-Length");
 }
 
 PartBuffer::~PartBuffer() {
-  if (budget_) budget_->used_ -= capacity_;
+  if (budget_) budget_->release(capacity_);
 }
 
 PartBuffer::PartBuffer(PartBuffer&& o) noexcept

@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 
+#include "core/clock.h"
+#include "core/reactor.h"
 #include "core/result.h"
 #include "core/task.h"
 #include "storage/store/object_store.h"
@@ -14,24 +17,36 @@
 
 namespace sluice::s3 {
 
-// A counter of the bytes all of a store's part buffers may hold. Single-core: no atomics.
+// A counter of the bytes all of a store's part buffers may hold, and the queue of uploads
+// waiting for some (first come, first served). Single-core: no atomics, no locks.
 class PartBufferBudget {
  public:
-  explicit PartBufferBudget(uint64_t cap) : cap_(cap) {}
+  PartBufferBudget(Reactor& r, uint64_t cap) : r_(r), cap_(cap) {}
+  ~PartBufferBudget();
   uint64_t cap() const { return cap_; }
   uint64_t used() const { return used_; }
+  size_t waiting() const { return waiters_.size(); }
 
  private:
   friend class PartBuffer;
+  class Wait;
+  bool fits(uint64_t n) const { return n <= cap_ && used_ <= cap_ - n; }
+  // Gives `n` bytes back and hands what is free to the waiters at the head of the queue.
+  void release(uint64_t n);
+
+  Reactor& r_;
   uint64_t cap_;
   uint64_t used_ = 0;
+  std::deque<Wait*> waiters_;
 };
 
 class PartBuffer {
  public:
   // Charges `capacity` bytes to the budget for the buffer's lifetime (memory itself is taken as
-  // bytes arrive). Errc::unavailable when the budget cannot spare them now.
-  static Result<PartBuffer> take(PartBufferBudget& budget, uint64_t capacity);
+  // bytes arrive), waiting behind earlier callers until `d` for them to be free: meanwhile the
+  // upload reads nothing, so TCP slows its client down. Errc::unavailable when they are not
+  // free by then (kNoDeadline is not allowed; a deadline already past refuses at once).
+  static Task<Result<PartBuffer>> take(PartBufferBudget& budget, uint64_t capacity, Deadline d);
   ~PartBuffer();
   PartBuffer(PartBuffer&& o) noexcept;
   PartBuffer& operator=(PartBuffer&&) = delete;

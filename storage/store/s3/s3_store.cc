@@ -125,7 +125,7 @@ S3Store::S3Store(Reactor& r, S3StoreOptions options, SocketAddress address)
       pool_(r, address, options_.pool),
       signer_(options_.credentials, options_.endpoint.region),
       retry_(options_.retry),
-      buffer_budget_(options_.unknown_size_buffer_budget) {}
+      buffer_budget_(r, options_.unknown_size_buffer_budget) {}
 
 S3Store::~S3Store() = default;
 
@@ -346,7 +346,8 @@ Task<Result<PutResult>> S3Store::put_unknown_size(std::string key, uint64_t max_
                                                   PutOptions opts) {
   const uint64_t part_size = unknown_size_part(options_.part_size, max_size, buffer_budget_.cap());
   // A body limited to less than a part needs only that much room (and ends in one PUT).
-  auto buffer = s3::PartBuffer::take(buffer_budget_, std::min(part_size, max_size));
+  auto buffer = co_await s3::PartBuffer::take(buffer_budget_, std::min(part_size, max_size),
+                                              deadline_after(options_.unknown_size_buffer_wait));
   if (!buffer) co_return with_context(std::move(buffer).error(), describe("PUT", key));
   s3::PartFiller filler(body, max_size, opts.want_md5, opts.want_sha256);
   if (auto st = co_await filler.fill(*buffer); !st) co_return with_context(std::move(st).error(), describe("PUT", key));

@@ -41,8 +41,10 @@ struct S3StoreOptions {
   int64_t presign_min_expiry = 60;      // seconds
   int64_t presign_max_expiry = 604800;  // seconds; S3's own limit is 7 days
   // Memory this store (one core) may hold for bodies of unknown length, each of which buffers up
-  // to one part at a time; past it such uploads are refused with Errc::unavailable.
+  // to one part at a time; past it such uploads wait (first come, first served) for at most
+  // unknown_size_buffer_wait, then are refused with Errc::unavailable (0: refused at once).
   uint64_t unknown_size_buffer_budget = 64 * s3::kMiB;
+  Duration unknown_size_buffer_wait = std::chrono::seconds(30);
   // Server-side encryption asked for on every PUT and CreateMultipartUpload, and checked on HEAD:
   // "" (the bucket's default), "AES256" (SSE-S3) or "aws:kms" (SSE-KMS, with the key id when set).
   std::string sse;
