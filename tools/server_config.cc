@@ -140,6 +140,10 @@ std::vector<Option> options() {
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_session_token, v); }},
       {"s3-max-connections", "SLUICE_S3_MAX_CONNECTIONS", "S3 connections per core (default 1024)",
        [](ServerConfig& c, std::string_view v) { return set_uint(c.service.s3_max_connections, v, 1, 1000000); }},
+      {"s3-buffer-wait", "SLUICE_S3_BUFFER_WAIT",
+       "how long a body of unknown length (a form upload) waits for a part buffer when the core's 64 MiB are in use, "
+       "before 503 (default 30s; 0: at once)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.s3_buffer_wait, v); }},
       {"s3-ca-file", "SLUICE_S3_CA_FILE", "CA bundle for an https S3 endpoint (default: the system store)",
        [](ServerConfig& c, std::string_view v) { return set_string(c.service.s3_ca_file, v); }},
       {"s3-sse", "SLUICE_S3_SSE",

@@ -212,6 +212,7 @@ Task<Status> Service::start_core(Reactor& r) {
       so.tls.ca_file = config_.s3_ca_file;
       so.sse = config_.s3_sse;
       so.sse_kms_key_id = config_.s3_sse_kms_key_id;
+      so.unknown_size_buffer_wait = config_.s3_buffer_wait;
       // Every streaming upload holds one S3 connection for its whole body: the pool must be as
       // large as the core's upload slots, and keep them for reuse.
       so.pool.max_total = std::min<size_t>(config_.slots_per_core + 32, config_.s3_max_connections);

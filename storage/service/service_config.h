@@ -40,7 +40,8 @@ struct ServiceConfig {
   std::string s3_sse_kms_key_id;  // with aws:kms: the KMS key (default: the account's S3 key)
   // Upstream connections per core: every streaming upload holds one while it runs, so this caps
   // file descriptors (clients + upstream must fit RLIMIT_NOFILE); uploads beyond it wait.
-  unsigned s3_max_connections = 1024;  // https endpoints: extra CA bundle (default: the system's)
+  unsigned s3_max_connections = 1024;
+  Duration s3_buffer_wait = std::chrono::seconds(30);  // a body of unknown length waits this long for a part buffer  // https endpoints: extra CA bundle (default: the system's)
 
   // Base of locally signed URLs. Empty: path-only URLs; `sluice serve` sets it to
   // http://<listen address> when SLUICE_PUBLIC_URL is not set.
