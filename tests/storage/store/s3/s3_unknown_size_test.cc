@@ -23,7 +23,7 @@ void with_moto_store(S3StoreOptions options, F body) {
     if (!store) co_return;
     auto st = co_await (*store)->create_bucket();
     EXPECT_TRUE(st.ok()) << (st ? "" : st.error().message);
-    if (st) co_await body(**store);
+    if (st) co_await body(r, **store);
     co_await (*store)->shutdown();
   });
 }
@@ -50,7 +50,7 @@ struct WatchedSource final : ByteSource {
 TEST(S3UnknownSize, CutsEqualPartsAndGivesTheBufferBack) {
   auto options = moto_options();
   if (!options) return;
-  with_moto_store(*options, [](S3Store& store) -> Task<void> {
+  with_moto_store(*options, [](Reactor&, S3Store& store) -> Task<void> {
     constexpr uint64_t kSize = 11 * kMiB + 3;
     WatchedSource src(store, kSize);
     auto put = co_await store.put_unknown_size("unknown/eleven", 100 * kMiB, src, PutOptions());
@@ -71,7 +71,7 @@ TEST(S3UnknownSize, CutsEqualPartsAndGivesTheBufferBack) {
 TEST(S3UnknownSize, SmallLimitChargesOnlyTheLimit) {
   auto options = moto_options();
   if (!options) return;
-  with_moto_store(*options, [](S3Store& store) -> Task<void> {
+  with_moto_store(*options, [](Reactor&, S3Store& store) -> Task<void> {
     WatchedSource src(store, 1000);
     auto put = co_await store.put_unknown_size("unknown/small", 4096, src, PutOptions());
     EXPECT_TRUE(put.ok()) << (put ? "" : put.error().message);
@@ -111,7 +111,7 @@ TEST(S3UnknownSize, ExhaustedBudgetIsUnavailable) {
   if (!options) return;
   options->unknown_size_buffer_budget = 5 * kMiB;  // exactly one part
   options->unknown_size_buffer_wait = 0s;
-  with_moto_store(*options, [](S3Store& store) -> Task<void> {
+  with_moto_store(*options, [](Reactor&, S3Store& store) -> Task<void> {
     NestingSource src(store);
     auto put = co_await store.put_unknown_size("unknown/holder", 50 * kMiB, src, PutOptions());
     EXPECT_TRUE(put.ok()) << (put ? "" : put.error().message);
@@ -161,12 +161,7 @@ TEST(S3UnknownSize, ExhaustedBudgetQueuesUploadsFirstComeFirstServed) {
   if (!options) return;
   options->unknown_size_buffer_budget = 5 * kMiB;  // exactly one part
   options->unknown_size_buffer_wait = 20s;
-  run_reactor([options](Reactor& r) -> Task<void> {
-    auto made = S3Store::create(r, *options);
-    EXPECT_TRUE(made.ok()) << (made ? "" : made.error().message);
-    if (!made) co_return;
-    S3Store& store = **made;
-    EXPECT_TRUE((co_await store.create_bucket()).ok());
+  with_moto_store(*options, [](Reactor& r, S3Store& store) -> Task<void> {
     SlowStartSource first(r, 41, 6 * kMiB, 300ms);  // two parts: holds the buffer a while
     PatternSource second(42, 1000), third(43, 2 * kMiB);
     uint64_t finished = 0;
@@ -192,7 +187,6 @@ TEST(S3UnknownSize, ExhaustedBudgetQueuesUploadsFirstComeFirstServed) {
     EXPECT_TRUE((co_await store.get("unknown/third", std::nullopt, check)).ok());
     EXPECT_EQ(check.received, 2 * kMiB);
     EXPECT_EQ(check.mismatch_at, -1);
-    co_await store.shutdown();
   });
 }
 
@@ -201,12 +195,7 @@ TEST(S3UnknownSize, AWaitThatRunsOutIsUnavailable) {
   if (!options) return;
   options->unknown_size_buffer_budget = 5 * kMiB;
   options->unknown_size_buffer_wait = 200ms;
-  run_reactor([options](Reactor& r) -> Task<void> {
-    auto made = S3Store::create(r, *options);
-    EXPECT_TRUE(made.ok()) << (made ? "" : made.error().message);
-    if (!made) co_return;
-    S3Store& store = **made;
-    EXPECT_TRUE((co_await store.create_bucket()).ok());
+  with_moto_store(*options, [](Reactor& r, S3Store& store) -> Task<void> {
     SlowStartSource holder(r, 44, 1000, 1s);
     PatternSource late(45, 1000);
     uint64_t finished = 0;
@@ -225,7 +214,6 @@ TEST(S3UnknownSize, AWaitThatRunsOutIsUnavailable) {
     EXPECT_EQ(b.order, 1u);  // refused while the holder still held the buffer
     EXPECT_EQ(late.calls(), 0);
     EXPECT_EQ(store.buffered_bytes(), 0u);
-    co_await store.shutdown();
   });
 }
 
