@@ -58,7 +58,12 @@ Result<RedisConnection*> RedisClient::pick() {
     if ((c_ready && !b_ready) || (c_ready == b_ready && c->load() < best->load())) best = c.get();
   }
   if (best) return best;
-  // Every connection waits to retry: fail fast.
+  // Every connection waits out a backoff. One whose last attempt is old enough tries again now
+  // and the command queues behind that attempt (a server that just came back answers at once);
+  // otherwise fail fast rather than wait out the backoff.
+  for (auto& c : conns_) {
+    if (c->retry_now(opts_.demand_retry_after)) return c.get();
+  }
   return conns_.front()->last_error();
 }
 

@@ -48,6 +48,13 @@ void RedisConnection::stop() {
   if (writer_) client_.reactor().schedule(std::exchange(writer_, {}));
 }
 
+bool RedisConnection::retry_now(Duration gap) {
+  if (state_ != State::backoff || stopping_ || Clock::now() - attempt_started_ < gap) return false;
+  state_ = State::connecting;  // run() goes on to connect_once() when its sleep ends cancelled
+  op_.cancel();
+  return true;
+}
+
 void RedisConnection::wake_writer() {
   if (writer_ && state_ == State::ready && !out_.empty()) client_.reactor().schedule(std::exchange(writer_, {}));
 }
@@ -111,6 +118,7 @@ Task<void> RedisConnection::run() {
   Backoff backoff(policy, index_);
   while (!stopping_) {
     state_ = State::connecting;
+    attempt_started_ = Clock::now();
     Status st = co_await connect_once();
     if (!attempted_) {
       attempted_ = true;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/cancellable_op.h"
+#include "core/clock.h"
 #include "core/reactor.h"
 #include "core/result.h"
 #include "core/task.h"
@@ -46,6 +47,9 @@ class RedisConnection {
   size_t load() const { return pending_.size(); }
   bool attempted() const { return attempted_; }
   const Error& last_error() const { return last_error_; }
+  // Cuts a backoff short when the last attempt began at least `gap` ago (a command is waiting
+  // for a connection); true if an attempt now starts.
+  bool retry_now(Duration gap);
 
  private:
   struct Pending {
@@ -80,6 +84,7 @@ class RedisConnection {
   State state_ = State::connecting;
   bool stopping_ = false;
   bool attempted_ = false;
+  Clock::time_point attempt_started_{};
   Error last_error_{Errc::unavailable, "Redis connection not established yet"};
 };
 

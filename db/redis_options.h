@@ -25,6 +25,9 @@ struct RedisOptions {
   Duration command_timeout = std::chrono::seconds(10);  // default deadline of a command
   Duration reconnect_min = std::chrono::milliseconds(50);
   Duration reconnect_max = std::chrono::seconds(5);
+  // A command that finds every connection waiting out a backoff starts a connection attempt at
+  // once if the last one is at least this old, instead of failing until the backoff ends.
+  Duration demand_retry_after = std::chrono::milliseconds(250);
 
   // Parses the URL without resolving the host (no I/O): for tests and validation.
   static Result<RedisOptions> parse_url(std::string_view url);

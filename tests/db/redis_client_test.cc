@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "core/cancellable_op.h"
 #include "core/task.h"
 #include "tests/db/reactor_fixture.h"
 
@@ -293,6 +294,43 @@ TEST(RedisClient, AclUserAndPasswordFromUrlAuthenticate) {
       }
       co_await bad_client.close();
     }
+    EXPECT_TRUE((co_await admin.call("ACL", "DELUSER", user)).ok());
+    co_await admin.close();
+  });
+}
+
+// A server that refused the client (here: its ACL user did not exist yet) and then accepts it
+// serves the next command at once, not after the reconnect backoff (30 s here) has run out.
+TEST(RedisClient, ACommandAfterTheServerCameBackReconnectsWithoutWaitingOutTheBackoff) {
+  REQUIRE_REDIS(url);
+  auto admin_opts = options_for(url);
+  std::string user = "sluice_late_" + std::to_string(::getpid());
+  auto late = options_for(redis_url(url, 0, user + ":late"));
+  ASSERT_TRUE(admin_opts.ok() && late.ok());
+  late->reconnect_min = 30s;
+  late->reconnect_max = 30s;
+  run_reactor([a = *admin_opts, l = *late, user](Reactor& r) -> Task<void> {
+    RedisClient admin(r, a);
+    if (Status s = co_await admin.start(); !s) {
+      ADD_FAILURE() << s.error().message;
+      co_await admin.close();
+      co_return;
+    }
+    RedisClient client(r, l);
+    Status started = co_await client.start();  // no such user yet
+    EXPECT_FALSE(started.ok());
+    auto early = co_await client.call("PING");  // within demand_retry_after: fails fast
+    EXPECT_FALSE(early.ok());
+    auto made = co_await admin.call("ACL", "SETUSER", user, "on", ">late", "~*", "+@all");
+    EXPECT_TRUE(made.ok()) << (made ? "" : made.error().message);
+    CancellableOp pause(r);
+    (void)co_await pause.sleep_for(l.demand_retry_after + 50ms);
+    auto start = Clock::now();
+    auto pong = co_await client.call("PING");
+    EXPECT_TRUE(pong.ok()) << (pong ? "" : pong.error().message);
+    EXPECT_LT(Clock::now() - start, 5s);
+    EXPECT_EQ(client.stats().connects, 1u);
+    co_await client.close();
     EXPECT_TRUE((co_await admin.call("ACL", "DELUSER", user)).ok());
     co_await admin.close();
   });
