@@ -72,11 +72,13 @@ Result<std::unique_ptr<TlsServerContext>> TlsServerContext::load(const TlsServer
   if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1)
     return Error(Errc::invalid_argument,
                  "cannot load the TLS certificate from " + files.cert_file + ": " + openssl_errors());
-  if (SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1)
-    return Error(Errc::invalid_argument, "cannot load the TLS key from " + files.key_file + ": " + openssl_errors());
-  if (SSL_CTX_check_private_key(ctx) != 1)
+  if (SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    if (ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH)
+      return Error(Errc::invalid_argument, "cannot load the TLS key from " + files.key_file + ": " + openssl_errors());
     return Error(Errc::invalid_argument, "the TLS key in " + files.key_file + " does not match the certificate in " +
                                              files.cert_file + ": " + openssl_errors());
+  }
   X509* cert = SSL_CTX_get0_certificate(ctx);
   if (!cert) return Error(Errc::invalid_argument, "no certificate in " + files.cert_file);
   owned->not_after_ = asn1_time_text(X509_get0_notAfter(cert));
