@@ -10,10 +10,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,6 +27,7 @@
 #include "http/http_exchange.h"
 #include "http/http_server.h"
 #include "tests/support/reactor_fixture.h"
+#include "tests/support/test_certificate.h"
 
 namespace sluice {
 namespace {
@@ -57,35 +55,11 @@ Task<void> echo(HttpExchange& ex) {
 
 Task<void> hello(HttpExchange& ex) { (void)co_await ex.respond(Response::json(200, "{\"hello\":true}")); }
 
-// A self-signed certificate for `cn` valid from now+`from` to now+`until` (seconds), and its key,
-// written as PEM files; `key_of` (if given) signs with another pair's key file instead.
-struct CertFiles {
-  std::string cert, key;
-};
+using testing::CertFiles;
 
 CertFiles make_cert(const std::filesystem::path& dir, const std::string& name, const std::string& cn, long from,
                     long until) {
-  EVP_PKEY* pkey = EVP_EC_gen("P-256");
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), static_cast<long>(std::hash<std::string>{}(name) & 0x7fffffff));
-  X509_gmtime_adj(X509_getm_notBefore(x), from);
-  X509_gmtime_adj(X509_getm_notAfter(x), until);
-  X509_set_pubkey(x, pkey);
-  X509_NAME* n = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
-  X509_set_issuer_name(x, n);
-  X509_sign(x, pkey, EVP_sha256());
-  CertFiles f{(dir / (name + ".crt")).string(), (dir / (name + ".key")).string()};
-  FILE* c = std::fopen(f.cert.c_str(), "w");
-  PEM_write_X509(c, x);
-  std::fclose(c);
-  FILE* k = std::fopen(f.key.c_str(), "w");
-  PEM_write_PrivateKey(k, pkey, nullptr, nullptr, 0, nullptr, nullptr);
-  std::fclose(k);
-  X509_free(x);
-  EVP_PKEY_free(pkey);
-  return f;
+  return testing::make_test_certificate(dir, name, cn, from, until);
 }
 
 class TempDir {
