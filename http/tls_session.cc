@@ -7,7 +7,8 @@
 namespace sluice {
 
 namespace {
-constexpr size_t kChunk = 16 * 1024;  // one TLS record's worth of plaintext
+constexpr size_t kChunk = 16 * 1024;      // one TLS record's worth of plaintext
+constexpr size_t kPlainIn = 64 * 1024;    // plaintext handed to the reader at most at once
 
 std::string openssl_errors() {
   std::string out;
@@ -111,7 +112,7 @@ Result<std::unique_ptr<TlsSession>> TlsSession::wrap(SSL* ssl) {
   SSL_set_bio(ssl, in, out);
   auto s = std::unique_ptr<TlsSession>(new TlsSession(ssl, in, out));
   s->cipher_out_.resize(kChunk + 512);
-  s->plain_in_.resize(kChunk);
+  s->plain_in_.resize(kPlainIn);
   return s;
 }
 
@@ -210,9 +211,20 @@ Task<Status> TlsSession::send(TcpStream& tcp, std::vector<iovec> pieces, Deadlin
 }
 
 Task<Result<std::span<const char>>> TlsSession::recv(TcpStream& tcp, Deadline d, bool urgent) {
+  size_t got = 0;
   for (;;) {
-    int n = SSL_read(ssl_, plain_in_.data(), static_cast<int>(plain_in_.size()));
-    if (n > 0) co_return std::span<const char>(plain_in_.data(), static_cast<size_t>(n));
+    // Every record already received goes into one chunk: a consumer writing bodies to disk
+    // or S3 gets 64 KiB pieces, not one per 16 KiB record.
+    int n = SSL_read(ssl_, plain_in_.data() + got, static_cast<int>(plain_in_.size() - got));
+    if (n > 0) {
+      got += static_cast<size_t>(n);
+      if (got < plain_in_.size()) continue;
+    }
+    if (got > 0) {
+      ERR_clear_error();  // whatever stopped the loop shows again on the next call
+      if (auto st = co_await flush(tcp, d); !st.ok()) co_return st.error();
+      co_return std::span<const char>(plain_in_.data(), got);
+    }
     int err = SSL_get_error(ssl_, n);
     if (err == SSL_ERROR_ZERO_RETURN) co_return Error(Errc::closed, "peer closed the TLS session");
     if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) co_return tls_error("read", n);

@@ -67,8 +67,8 @@ class TlsServerContext {
   std::string not_after_;
 };
 
-// The plaintext a session hands out lives in its own buffer (one TLS record at most), lent as a
-// RecvBuffer like a ring buffer: a TLS connection holds no more receive memory than a plain one.
+// The plaintext a session hands out lives in its own fixed buffer (64 KiB), lent as a RecvBuffer
+// like a ring buffer: however long the body, a TLS connection's receive memory stays fixed.
 class TlsSession final : private BufferOwner {
  public:
   static Result<std::unique_ptr<TlsSession>> create(const TlsClientContext& ctx, const std::string& host);
