@@ -7,6 +7,7 @@
 # receiving and storing bodies, with the TLS cost the difference between the HTTPS and HTTP rows.
 # Sluice also does its real upload work (JWT, PostgreSQL rows, quota); nginx does none.
 #   bench/tls_uploads.sh [--connections N=64] [--duration D=10s] [--rounds N=3] [--build DIR]
+#                        [--arms sluice-https,sluice-http,nginx-https,nginx-http]
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 SLUICE_ROOT=$PWD
@@ -17,13 +18,15 @@ CONNS=64
 DURATION=10s
 ROUNDS=3
 BUILD=build/release
+ARMS_ARG=sluice-https,sluice-http,nginx-https,nginx-http
 while (($#)); do
   case $1 in
     --connections) CONNS=${2:?}; shift 2 ;;
     --duration) DURATION=${2:?}; shift 2 ;;
     --rounds) ROUNDS=${2:?}; shift 2 ;;
     --build) BUILD=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,9s/^# \{0,1\}//p' "$SLUICE_ROOT/bench/tls_uploads.sh"; exit 0 ;;
+    --arms) ARMS_ARG=${2:?}; shift 2 ;;
+    -h | --help) sed -n '2,10s/^# \{0,1\}//p' "$SLUICE_ROOT/bench/tls_uploads.sh"; exit 0 ;;
     *) sluice_die "unknown option: $1" ;;
   esac
 done
@@ -126,7 +129,7 @@ arm_url() {
     nginx-http) echo "http://127.0.0.1:$N_HTTP" ;;
   esac
 }
-ARMS=(sluice-https sluice-http nginx-https nginx-http)
+IFS=, read -r -a ARMS <<<"$ARMS_ARG"
 RESULTS=$TMP/results.tsv
 : >"$RESULTS"
 # run_one <arm> <round>: uploads/s and failed responses.
@@ -145,8 +148,10 @@ run_one() {
   printf '%s\t%s\t%s\t%s\n' "$arm" "$round" "${rps:-0}" "$errors" >>"$RESULTS"
   printf '    %-13s round %s: %8.1f uploads/s  errors %s\n' "$arm" "$round" "${rps:-0}" "$errors"
   if [[ $errors != 0 ]]; then grep -E 'Non-2xx|Socket errors' "$out" | sed 's/^/      /'; fi
-  # Keep tmpfs small: the stored bodies are not needed after the run.
-  rm -rf "$TMP/nginx/objects/u" "$TMP/objects"/* 2>/dev/null || true
+  # Keep tmpfs small: the stored bodies are not needed after the run (files only: the local
+  # store keeps its directories).
+  rm -rf "$TMP/nginx/objects/u"
+  find "$TMP/objects" -type f -delete 2>/dev/null || true
 }
 
 sluice_log "1 MiB PUTs, wrk -t $CORES -c $CONNS -d $DURATION, $ROUNDS rounds interleaved; $CORES cores, kernel $(uname -r), $(openssl version)"
