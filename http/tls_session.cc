@@ -4,6 +4,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <cstring>
+
 namespace sluice {
 
 namespace {
@@ -98,9 +101,52 @@ Result<std::unique_ptr<TlsServerContext>> TlsServerContext::load(const TlsServer
 
 TlsServerContext::~TlsServerContext() { SSL_CTX_free(ctx_); }
 
-// Gives `ssl` its memory BIOs; takes ownership of it.
+// The network side of a session's reads: OpenSSL reads ciphertext straight out of the receive
+// buffer the session holds (no copy into a memory BIO, which would also keep a heap buffer as
+// large as the largest receive for the connection's lifetime).
+int TlsSession::bio_read(BIO* b, char* out, int len) {
+  auto* s = static_cast<TlsSession*>(BIO_get_data(b));
+  BIO_clear_retry_flags(b);
+  size_t n = std::min(static_cast<size_t>(len), s->cipher_in_.size());
+  if (n == 0) {
+    BIO_set_retry_read(b);  // "no data yet", not end of stream
+    return -1;
+  }
+  std::memcpy(out, s->cipher_in_.bytes().data(), n);
+  s->cipher_in_.consume(n);
+  if (s->cipher_in_.empty()) s->cipher_in_.release();  // back to the ring at once
+  return static_cast<int>(n);
+}
+
+long TlsSession::bio_ctrl(BIO* b, int cmd, long, void*) {
+  switch (cmd) {
+    case BIO_CTRL_PENDING: return static_cast<long>(static_cast<TlsSession*>(BIO_get_data(b))->cipher_in_.size());
+    case BIO_CTRL_FLUSH: return 1;
+    default: return 0;
+  }
+}
+
+namespace {
+int bio_create(BIO* b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+const BIO_METHOD* input_method() {
+  static BIO_METHOD* m = [] {
+    BIO_METHOD* method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sluice receive buffer");
+    BIO_meth_set_read(method, TlsSession::bio_read);
+    BIO_meth_set_ctrl(method, TlsSession::bio_ctrl);
+    BIO_meth_set_create(method, bio_create);
+    return method;
+  }();
+  return m;
+}
+}  // namespace
+
+// Gives `ssl` its BIOs; takes ownership of it.
 Result<std::unique_ptr<TlsSession>> TlsSession::wrap(SSL* ssl) {
-  BIO* in = BIO_new(BIO_s_mem());
+  BIO* in = BIO_new(input_method());
   BIO* out = BIO_new(BIO_s_mem());
   if (!in || !out) {
     BIO_free(in);
@@ -108,9 +154,9 @@ Result<std::unique_ptr<TlsSession>> TlsSession::wrap(SSL* ssl) {
     SSL_free(ssl);
     return Error(Errc::internal, "cannot create TLS buffers");
   }
-  BIO_set_mem_eof_return(in, -1);  // "no data yet", not end of stream
   SSL_set_bio(ssl, in, out);
   auto s = std::unique_ptr<TlsSession>(new TlsSession(ssl, in, out));
+  BIO_set_data(in, s.get());
   s->cipher_out_.resize(kChunk + 512);
   s->plain_in_.resize(kPlainIn);
   return s;
@@ -167,11 +213,10 @@ Task<Status> TlsSession::flush(TcpStream& tcp, Deadline d) {
 }
 
 Task<Status> TlsSession::fill(TcpStream& tcp, Deadline d, bool urgent) {
+  cipher_in_.release();
   auto got = co_await tcp.recv(d, urgent);
   if (!got.ok()) co_return std::move(got).error();
-  auto bytes = got->bytes();
-  if (BIO_write(in_, bytes.data(), static_cast<int>(bytes.size())) != static_cast<int>(bytes.size()))
-    co_return Error(Errc::internal, "TLS input buffer refused bytes");
+  cipher_in_ = std::move(*got);
   co_return Status();
 }
 

@@ -95,12 +95,18 @@ class TlsSession final : private BufferOwner {
   Task<Status> fill(TcpStream& tcp, Deadline d, bool urgent = false);  // socket -> ciphertext for OpenSSL
   static Result<std::unique_ptr<TlsSession>> wrap(SSL* ssl);
   char* buffer_data(uint16_t) override { return plain_in_.data(); }
+ public:  // OpenSSL's callbacks for the input BIO
+  static int bio_read(BIO* b, char* out, int len);
+  static long bio_ctrl(BIO* b, int cmd, long num, void* ptr);
+
+ private:
   void give_back(uint16_t) override {}
   Error tls_error(const char* what, int rc);
 
   SSL* ssl_;
-  BIO* in_;   // network -> OpenSSL (owned by ssl_)
+  BIO* in_;   // network -> OpenSSL: reads cipher_in_ (owned by ssl_)
   BIO* out_;  // OpenSSL -> network (owned by ssl_)
+  RecvBuffer cipher_in_;  // ciphertext received and not yet read by OpenSSL
   std::vector<char> cipher_out_;
   std::vector<char> plain_in_;
 };
