@@ -119,6 +119,13 @@ function request()
   counter = counter + 1
   return wrk.format(nil, prefix .. run .. "-" .. id .. "-" .. counter .. ".bin")
 end
+local shown = 0
+function response(status, headers, body)
+  if status >= 300 and shown < 2 then  -- what went wrong, twice per thread at most
+    shown = shown + 1
+    print("failed: " .. status .. " " .. string.sub(body, 1, 200))
+  end
+end
 LUA
 
 arm_url() {
@@ -147,7 +154,7 @@ run_one() {
     awk '{s += $1} END {print s + 0}')
   printf '%s\t%s\t%s\t%s\n' "$arm" "$round" "${rps:-0}" "$errors" >>"$RESULTS"
   printf '    %-13s round %s: %8.1f uploads/s  errors %s\n' "$arm" "$round" "${rps:-0}" "$errors"
-  if [[ $errors != 0 ]]; then grep -E 'Non-2xx|Socket errors' "$out" | sed 's/^/      /'; fi
+  if [[ $errors != 0 ]]; then grep -E 'Non-2xx|Socket errors|^failed' "$out" | head -5 | sed 's/^/      /'; fi
   # Keep tmpfs small: the stored bodies are not needed after the run (files only: the local
   # store keeps its directories).
   rm -rf "$TMP/nginx/objects/u"
