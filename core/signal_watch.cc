@@ -8,11 +8,12 @@
 
 namespace sluice {
 
-Result<SignalWatch> SignalWatch::create() {
+Result<SignalWatch> SignalWatch::create(bool hangup) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  if (hangup) sigaddset(&set, SIGHUP);
   if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return errno_error("pthread_sigmask", errno);
   signal(SIGPIPE, SIG_IGN);  // a dead peer is an error value, not a process kill
   int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -1,4 +1,4 @@
-// SignalWatch: SIGINT/SIGTERM delivered through a signalfd that a reactor reads with io_uring,
+// SignalWatch: SIGINT/SIGTERM (and, when asked, SIGHUP) delivered through a signalfd that a reactor reads with io_uring,
 // so shutdown starts as an ordinary event on a core. Construct it before starting threads:
 // it blocks the signals for every thread created afterwards.
 #pragma once
@@ -11,11 +11,12 @@ namespace sluice {
 
 class SignalWatch {
  public:
-  static Result<SignalWatch> create();
+  // `hangup`: SIGHUP is watched too (a reload request) instead of killing the process.
+  static Result<SignalWatch> create(bool hangup = false);
   SignalWatch(SignalWatch&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
   SignalWatch(const SignalWatch&) = delete;
   ~SignalWatch();
-  // Waits for the next SIGINT or SIGTERM; returns its number (or -errno).
+  // Waits for the next signal watched; returns its number (or -errno).
   Task<int> next(Reactor& r);
   // Ends a pending next() with -ECANCELED (so its coroutine finishes before the reactor stops).
   void cancel(Reactor& r);

@@ -21,6 +21,7 @@ HttpServerStats& HttpServerStats::operator+=(const HttpServerStats& o) {
   timeouts += o.timeouts;
   connections_refused += o.connections_refused;
   connections_open += o.connections_open;
+  tls_handshake_failures += o.tls_handshake_failures;
   return *this;
 }
 
@@ -53,7 +54,17 @@ Task<void> HttpServer::serve(int fd) {
     uint64_t& open;
     ~OpenCount() { --open; }
   } counted{stats_.connections_open};
-  ServerConnection c(*this, std::make_unique<TcpStream>(r_, fd));
+  std::unique_ptr<TlsSession> tls;
+  if (tls_) {
+    auto session = TlsSession::accept(*tls_);
+    if (!session.ok()) {
+      log_event(LogLevel::warn, "tls_session_failed", {{"reason", session.error().message}});
+      ::close(fd);
+      co_return;
+    }
+    tls = std::move(*session);
+  }
+  ServerConnection c(*this, std::make_unique<TcpStream>(r_, fd), std::move(tls));
   connections_.push_back(c);
   co_await c.run();
 }

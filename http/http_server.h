@@ -15,6 +15,7 @@
 #include "http/router.h"
 #include "http/server_connection.h"
 #include "http/server_options.h"
+#include "http/tls_session.h"
 
 namespace sluice {
 
@@ -29,6 +30,7 @@ struct HttpServerStats {
   uint64_t timeouts = 0;
   uint64_t connections_refused = 0;  // over ServerOptions::max_connections: 503 and closed
   uint64_t connections_open = 0;     // a gauge: connections being served now
+  uint64_t tls_handshake_failures = 0;
   HttpServerStats& operator+=(const HttpServerStats& o);
 };
 
@@ -40,6 +42,10 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   Status listen(const SocketAddress& addr);
+  // HTTPS: connections accepted from now on are served over TLS with `ctx` (set before listen();
+  // a later call is a certificate reload: open connections keep the session they have).
+  void set_tls_context(std::unique_ptr<TlsServerContext> ctx) { tls_ = std::move(ctx); }
+  const TlsServerContext* tls_context() const { return tls_.get(); }
   uint16_t port() const { return listener_ ? listener_->port() : 0; }
   // Stops accepting, closes idle connections, lets in-flight requests finish until `timeout`,
   // then interrupts what is left and waits for every connection to end. A connection accepted
@@ -67,6 +73,7 @@ class HttpServer {
   const Router& router_;
   ServerOptions options_;
   std::unique_ptr<TcpListener> listener_;
+  std::unique_ptr<TlsServerContext> tls_;
   IntrusiveList<ServerConnection> connections_;
   TaskGroup group_;
   bool draining_ = false;

@@ -40,8 +40,9 @@ bool has_header(const std::vector<std::pair<std::string, std::string>>& headers,
 }
 }  // namespace
 
-ServerConnection::ServerConnection(HttpServer& server, std::unique_ptr<TcpStream> stream)
-    : server_(server), stream_(std::move(stream)), parser_(server.options().parser) {
+ServerConnection::ServerConnection(HttpServer& server, std::unique_ptr<TcpStream> stream,
+                                   std::unique_ptr<TlsSession> tls)
+    : server_(server), stream_(std::move(stream)), tls_(std::move(tls)), parser_(server.options().parser) {
   stream_->set_recv_window(server.options().recv_window);
 }
 
@@ -52,7 +53,34 @@ void ServerConnection::interrupt(bool force) {
   if (idle_ || force) stream_->interrupt_reader();
 }
 
+Task<Result<RecvBuffer>> ServerConnection::recv(Deadline d, bool urgent) {
+  if (tls_) co_return co_await tls_->recv_buffer(*stream_, d, urgent);
+  co_return co_await stream_->recv(d, urgent);
+}
+
+Task<Status> ServerConnection::send(std::vector<iovec> pieces, Deadline d) {
+  if (tls_) co_return co_await tls_->send(*stream_, std::move(pieces), d);
+  co_return co_await stream_->send_all(std::move(pieces), d);
+}
+
+Task<Status> ServerConnection::send(std::span<const char> data, Deadline d) {
+  if (!tls_) co_return co_await stream_->send_all(data, d);
+  std::vector<iovec> one{{const_cast<char*>(data.data()), data.size()}};
+  co_return co_await tls_->send(*stream_, std::move(one), d);
+}
+
 Task<void> ServerConnection::run() {
+  if (tls_) {
+    // The handshake counts against the header timeout: a client that connects and says nothing
+    // costs the same whether it speaks TLS or not.
+    auto hs = co_await tls_->handshake(*stream_, deadline_after(server_.options().header_timeout));
+    if (!hs.ok()) {
+      ++server_.stats().tls_handshake_failures;
+      log_event(LogLevel::debug, "tls_handshake_failed", {{"reason", hs.error().message}});
+      co_await stream_->close();
+      co_return;
+    }
+  }
   bool first = true;
   // Draining, a connection still reads its first request: it was accepted before the listener
   // closed, so its client (often a load balancer) is sending one and has no reason to expect a
@@ -83,7 +111,7 @@ Task<Result<bool>> ServerConnection::read_head(bool first) {
       // back before waiting, or every idle keep-alive connection would hold one, and with more
       // connections than ring buffers nobody could receive a new request.
       buf_.release();
-      auto r = co_await stream_->recv(started ? head_deadline : idle_deadline);
+      auto r = co_await recv(started ? head_deadline : idle_deadline);
       if (!r.ok()) {
         if (r.error().code == Errc::timeout && started) {
           ++server_.stats().timeouts;
@@ -182,8 +210,8 @@ Task<Status> ServerConnection::send_continue_if_needed() {
   if (!req.expect_continue || continue_sent_ || response_ != ResponseState::none) co_return Status();
   continue_sent_ = true;
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-  co_return co_await stream_->send_all(std::span<const char>(kContinue.data(), kContinue.size()),
-                                       deadline_after(server_.options().send_timeout));
+  co_return co_await send(std::span<const char>(kContinue.data(), kContinue.size()),
+                          deadline_after(server_.options().send_timeout));
 }
 
 Task<Result<std::span<const char>>> ServerConnection::read_body() {
@@ -203,7 +231,7 @@ Task<Result<std::span<const char>>> ServerConnection::read_body() {
       // ring buffers, connections that each keep a spent buffer while waiting for a new one
       // would hold the whole ring and wait on each other forever.
       buf_.release();
-      auto r = co_await stream_->recv(deadline_after(server_.options().body_idle_timeout), /*urgent=*/true);
+      auto r = co_await recv(deadline_after(server_.options().body_idle_timeout), /*urgent=*/true);
       if (!r.ok()) {
         Error e = std::move(r).error();
         if (e.code == Errc::timeout) {
@@ -307,7 +335,7 @@ Task<Status> ServerConnection::respond(Response r) {
   std::vector<iovec> iov;
   iov.push_back({head.data(), head.size()});
   if (!head_request_ && !r.body.empty()) iov.push_back({r.body.data(), r.body.size()});
-  auto s = co_await stream_->send_all(std::move(iov), deadline_after(server_.options().send_timeout));
+  auto s = co_await send(std::move(iov), deadline_after(server_.options().send_timeout));
   if (!s.ok()) close_after_ = true;
   co_return s;
 }
@@ -319,8 +347,8 @@ Task<Status> ServerConnection::begin(int status, std::vector<std::pair<std::stri
   chunked_response_ = !length.has_value();
   response_remaining_ = length;
   std::string head = response_head(status, headers, length);
-  auto s = co_await stream_->send_all(std::span<const char>(head.data(), head.size()),
-                                      deadline_after(server_.options().send_timeout));
+  auto s = co_await send(std::span<const char>(head.data(), head.size()),
+                         deadline_after(server_.options().send_timeout));
   if (!s.ok()) close_after_ = true;
   co_return s;
 }
@@ -336,11 +364,11 @@ Task<Status> ServerConnection::write(std::span<const char> data) {
     std::vector<iovec> iov{{size_line, static_cast<size_t>(n)},
                            {const_cast<char*>(data.data()), data.size()},
                            {const_cast<char*>("\r\n"), 2}};
-    s = co_await stream_->send_all(std::move(iov), d);
+    s = co_await send(std::move(iov), d);
   } else {
     if (data.size() > *response_remaining_) co_return Error(Errc::internal, "response body longer than declared");
     *response_remaining_ -= data.size();
-    s = co_await stream_->send_all(data, d);
+    s = co_await send(data, d);
   }
   if (!s.ok()) close_after_ = true;
   co_return s;
@@ -350,8 +378,8 @@ Task<Status> ServerConnection::end() {
   if (response_ != ResponseState::streaming) co_return Error(Errc::internal, "end() outside a streamed response");
   if (chunked_response_ && !head_request_) {
     static constexpr std::string_view kLast = "0\r\n\r\n";
-    auto s = co_await stream_->send_all(std::span<const char>(kLast.data(), kLast.size()),
-                                        deadline_after(server_.options().send_timeout));
+    auto s = co_await send(std::span<const char>(kLast.data(), kLast.size()),
+                           deadline_after(server_.options().send_timeout));
     if (!s.ok()) {
       close_after_ = true;
       co_return s;
@@ -379,7 +407,7 @@ Task<void> ServerConnection::lingering_close() {
   Deadline d = deadline_after(server_.options().lingering_close_time);
   buf_.release();
   while (discarded < server_.options().lingering_close_bytes) {
-    auto r = co_await stream_->recv(d);
+    auto r = co_await recv(d);
     if (!r.ok()) break;
     discarded += r->size();
   }

@@ -17,6 +17,7 @@
 #include "http/http_exchange.h"
 #include "http/request_parser.h"
 #include "http/response.h"
+#include "http/tls_session.h"
 
 namespace sluice {
 
@@ -24,7 +25,8 @@ class HttpServer;
 
 class ServerConnection : public IntrusiveListNode {
  public:
-  ServerConnection(HttpServer& server, std::unique_ptr<TcpStream> stream);
+  // `tls`: the connection speaks HTTPS through this (not yet handshaken) session.
+  ServerConnection(HttpServer& server, std::unique_ptr<TcpStream> stream, std::unique_ptr<TlsSession> tls = nullptr);
   ~ServerConnection();
 
   Task<void> run();
@@ -39,6 +41,10 @@ class ServerConnection : public IntrusiveListNode {
   friend class HttpExchange;
   enum class ResponseState { none, streaming, done };
 
+  // The connection's bytes in and out, through TLS when it has a session.
+  Task<Result<RecvBuffer>> recv(Deadline d, bool urgent = false);
+  Task<Status> send(std::vector<iovec> pieces, Deadline d);
+  Task<Status> send(std::span<const char> data, Deadline d);
   Task<Result<bool>> read_head(bool first);  // false: connection should close quietly
   Task<void> serve_request();
   Task<Result<std::span<const char>>> read_body();
@@ -60,6 +66,7 @@ class ServerConnection : public IntrusiveListNode {
 
   HttpServer& server_;
   std::unique_ptr<TcpStream> stream_;
+  std::unique_ptr<TlsSession> tls_;
   RequestParser parser_;
   RecvBuffer buf_;
   bool idle_ = true;

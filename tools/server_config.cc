@@ -304,6 +304,24 @@ std::vector<Option> options() {
          c.listen = std::string(v);
          return Status();
        }},
+      {"tls-listen", "SLUICE_TLS_LISTEN",
+       "address:port for HTTPS, beside the HTTP listener (default: none); needs SLUICE_TLS_CERT and SLUICE_TLS_KEY",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         auto a = SocketAddress::parse(v);
+         if (!a.ok()) return a.error();
+         c.tls_listen = std::string(v);
+         return Status();
+       }},
+      {"tls-cert", "SLUICE_TLS_CERT", "PEM file: the TLS certificate (then any intermediates); re-read on SIGHUP",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         c.tls_cert = std::string(v);
+         return Status();
+       }},
+      {"tls-key", "SLUICE_TLS_KEY", "PEM file: the TLS certificate's private key; re-read on SIGHUP",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         c.tls_key = std::string(v);
+         return Status();
+       }},
       {"max-connections-per-core", "SLUICE_MAX_CONNECTIONS_PER_CORE",
        "open client connections per core; beyond it 503 and close (default: the fd limit / cores, less what upload slots hold)",
        [](ServerConfig& c, std::string_view v) { return set_uint(c.http.max_connections, v, 1, 10'000'000); }},
@@ -396,6 +414,10 @@ Result<ServerConfig> parse_server_config(const std::vector<std::string>& args) {
                  "SLUICE_EVENTS_DUPLICATE_WINDOW must be at least 1s and at most SLUICE_EVENTS_STREAM_MAX_AGE");
   if (sc.thumbnail_timeout < std::chrono::seconds(1))
     return Error(Errc::invalid_argument, "SLUICE_THUMBNAIL_TIMEOUT must be at least 1s");
+  if (!c.tls_listen.empty() && (c.tls_cert.empty() || c.tls_key.empty()))
+    return Error(Errc::invalid_argument, "SLUICE_TLS_LISTEN needs SLUICE_TLS_CERT and SLUICE_TLS_KEY");
+  if (c.tls_listen.empty() && (!c.tls_cert.empty() || !c.tls_key.empty()))
+    return Error(Errc::invalid_argument, "SLUICE_TLS_CERT/SLUICE_TLS_KEY are set but SLUICE_TLS_LISTEN is not");
   return c;
 }
 

@@ -15,6 +15,10 @@ namespace sluice {
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
+  // HTTPS beside HTTP: empty tls_listen means no TLS listener.
+  std::string tls_listen;
+  std::string tls_cert;
+  std::string tls_key;
   unsigned cores = 0;  // 0: every core this process may use
   Duration drain_timeout = std::chrono::seconds(30);
   Duration shutdown_delay = Duration::zero();  // SIGTERM -> readiness 503, still serving, then drain

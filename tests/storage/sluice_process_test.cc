@@ -14,6 +14,7 @@
 
 #include "storage/store/local/url_signer.h"
 #include "tests/storage/multipart_env.h"
+#include "tests/support/test_certificate.h"
 
 #ifndef SLUICE_BINARY
 #error "SLUICE_BINARY (the sluice executable) must be defined by the build"
@@ -874,6 +875,112 @@ TEST(ConnectionCap, DefaultStaysLargeWithManySlots) {
     kill(server->pid, SIGTERM);
     int exit_status = co_await testing::wait_exit(c.r, *server);
     EXPECT_EQ(exit_status, 0) << testing::read_file(c.dir + "/cap.log");
+  });
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// HTTPS beside HTTP on the real binary: an upload over TLS (curl verifying the certificate) reads
+// back intact over TLS; SIGHUP with an expired certificate in the files is refused with a clear
+// log line and the old certificate keeps serving; SIGHUP with a good new one switches new
+// connections to it; starting with an expired certificate fails with a message naming it.
+TEST(TlsListener, UploadOverHttpsAndSighupRefusesAnExpiredCertificate) {
+  with_cluster("local", [](Cluster& c) -> Task<void> {
+    using testing::make_test_certificate;
+    std::filesystem::path d = c.dir;
+    auto first = make_test_certificate(d, "first", "sluice-first", -60, 86400);
+    auto expired = make_test_certificate(d, "expired", "sluice-expired", -7200, -3600);
+    auto second = make_test_certificate(d, "second", "sluice-second", -60, 86400);
+    std::string cert = c.dir + "/live.crt", key = c.dir + "/live.key";
+    auto install = [&](const testing::CertFiles& f) {
+      std::filesystem::copy_file(f.cert, cert, std::filesystem::copy_options::overwrite_existing);
+      std::filesystem::copy_file(f.key, key, std::filesystem::copy_options::overwrite_existing);
+    };
+    install(first);
+    uint16_t port = free_port(), tls_port = free_port();
+    std::vector<std::string> tls_env;
+    tls_env.push_back("SLUICE_TLS_LISTEN=127.0.0.1:" + std::to_string(tls_port));
+    tls_env.push_back("SLUICE_TLS_CERT=" + cert);
+    tls_env.push_back("SLUICE_TLS_KEY=" + key);
+    std::string log = c.dir + "/tls.log";
+    auto server = co_await c.start_server(port, log, tls_env);
+    EXPECT_TRUE(server.ok()) << (server.ok() ? "" : server.error().message);
+    if (!server.ok()) co_return;
+    std::string base = "https://127.0.0.1:" + std::to_string(tls_port);
+    std::string tok = token_for("tls-" + c.run_id);
+    std::string body = pattern_bytes(3 * kMiB + 123, 7);
+    testing::write_file(c.dir + "/up.bin", body);
+    std::vector<std::string> auth;
+    auth.push_back("-H");
+    auth.push_back("Authorization: Bearer " + tok);
+    auto with_ca = [&](const std::string& ca) {
+      std::vector<std::string> a = auth;
+      a.push_back("--cacert");
+      a.push_back(ca);
+      return a;
+    };
+    std::vector<std::string> first_ca = with_ca(first.cert);
+    auto up = co_await testing::run_curl(c.r, "PUT", base + "/v1/files/content?name=tls.bin", c.dir + "/up.bin",
+                                         first_ca, c.dir, "up");
+    EXPECT_EQ(up.exit_code, 0) << testing::read_file(c.dir + "/up.err");
+    EXPECT_EQ(up.status, 201) << up.body;
+    std::string id = json_str(up.body, "id");
+    EXPECT_FALSE(id.empty()) << up.body;
+    auto down = co_await testing::run_curl(c.r, "GET", base + "/v1/files/" + id + "/content", "", first_ca, c.dir,
+                                           "down");
+    EXPECT_EQ(down.status, 200);
+    EXPECT_TRUE(down.body == body) << "downloaded " << down.body.size() << " bytes";
+
+    // An expired pair in the files: refused, logged, the first certificate still serves.
+    install(expired);
+    kill(server->pid, SIGHUP);
+    std::string refused;
+    for (int i = 0; i < 500 && refused.empty(); ++i) {
+      std::string text = testing::read_file(log);
+      size_t at = text.find("\"tls_reload_refused\"");
+      if (at != std::string::npos) refused = text.substr(at, text.find('\n', at) - at);
+      else co_await SleepUntil(c.r, deadline_after(10ms));
+    }
+    EXPECT_NE(refused.find("expired"), std::string::npos) << refused;
+    EXPECT_NE(refused.find("previous certificate keeps serving"), std::string::npos) << refused;
+    auto still = co_await testing::run_curl(c.r, "GET", base + "/health", "", first_ca, c.dir, "still");
+    EXPECT_EQ(still.exit_code, 0) << testing::read_file(c.dir + "/still.err");
+    EXPECT_EQ(still.status, 200);
+
+    // A good new pair: new connections get it (curl trusting only the new one succeeds).
+    install(second);
+    kill(server->pid, SIGHUP);
+    std::vector<std::string> second_ca = with_ca(second.cert);
+    testing::CurlResult switched;
+    for (int i = 0; i < 200; ++i) {
+      switched = co_await testing::run_curl(c.r, "GET", base + "/health", "", second_ca, c.dir, "switched");
+      if (switched.status == 200) break;
+      co_await SleepUntil(c.r, deadline_after(10ms));
+    }
+    EXPECT_EQ(switched.status, 200) << testing::read_file(c.dir + "/switched.err");
+    auto old_ca = co_await testing::run_curl(c.r, "GET", base + "/health", "", first_ca, c.dir, "old");
+    EXPECT_NE(old_ca.exit_code, 0);  // the first certificate is no longer served
+    kill(server->pid, SIGTERM);
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *server), 0);
+
+    // Starting with the expired pair fails, naming the file and the reason.
+    install(expired);
+    std::vector<std::string> argv;
+    argv.push_back(SLUICE_BINARY);
+    argv.push_back("serve");
+    std::vector<std::string> e = c.env(free_port());
+    for (auto& x : tls_env) e.push_back(x);
+    auto bad = testing::spawn_process(argv, e, c.dir + "/bad.log", c.dir + "/bad.log");
+    EXPECT_TRUE(bad.ok());
+    if (!bad.ok()) co_return;
+    EXPECT_EQ(co_await testing::wait_exit(c.r, *bad), 2);
+    std::string bad_log = testing::read_file(c.dir + "/bad.log");
+    EXPECT_NE(bad_log.find("expired"), std::string::npos) << bad_log;
+    EXPECT_NE(bad_log.find(cert), std::string::npos) << bad_log;
   });
 }
 
