@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -47,6 +48,11 @@ class HttpExchange {
   Task<Status> write(std::span<const char> data);
   Task<Status> end();
   bool responded() const;
+  // Runs once with the status, before the head of this request's response is sent (a whole
+  // response, a streamed one, or the 500 of a handler that gave none): e.g. the audit row is
+  // written before the client can see the answer.
+  using ResponseHook = std::function<Task<void>(int status)>;
+  void before_response(ResponseHook hook);
   // Ask for the connection to close after this response (sets Connection: close).
   void close_after();
 

@@ -98,6 +98,13 @@ void Request::clear() {
   expect_continue = false;
   params.clear();
   request_id.clear();
+  notes.clear();
+}
+
+std::string_view Request::note(std::string_view name) const {
+  for (const auto& [k, v] : notes)
+    if (k == name) return v;
+  return {};
 }
 
 }  // namespace sluice

@@ -22,8 +22,13 @@ class Request {
   bool expect_continue = false;
   std::vector<std::pair<std::string, std::string>> params;  // router path parameters, decoded
   std::string request_id;
+  // Facts a handler leaves for whoever wrapped it (Router::set_wrapper), e.g. who the caller
+  // turned out to be, for the audit log; cleared with the request.
+  std::vector<std::pair<std::string, std::string>> notes;
 
   std::string_view path() const;
+  // The value of the first note named `name`; empty when absent.
+  std::string_view note(std::string_view name) const;
   std::string_view query() const;
   // First value of a query parameter, percent-decoded; nullopt when absent.
   std::optional<std::string> query_param(std::string_view name) const;

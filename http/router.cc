@@ -20,7 +20,7 @@ void Router::add(std::string method, std::string pattern, Handler handler, Route
   Route r;
   r.method = std::move(method);
   for (auto seg : split_path(pattern)) r.segments.emplace_back(seg);
-  r.handler = std::move(handler);
+  r.handler = wrap_ ? wrap_(r.method, pattern, std::move(handler)) : std::move(handler);
   r.options = options;
   routes_.push_back(std::move(r));
 }

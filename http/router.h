@@ -29,6 +29,10 @@ class Router {
   };
 
   void add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+  // Routes added after this call get their handler through `wrap` (method, pattern, handler):
+  // one place for a concern every route shares, such as the audit log.
+  using Wrapper = std::function<Handler(const std::string& method, const std::string& pattern, Handler)>;
+  void set_wrapper(Wrapper wrap) { wrap_ = std::move(wrap); }
   // handler == nullptr and allow empty: 404; handler == nullptr and allow set: 405.
   Match match(std::string_view method, std::string_view path) const;
 
@@ -42,6 +46,7 @@ class Router {
   static bool match_segments(const Route& r, std::string_view path,
                              std::vector<std::pair<std::string, std::string>>* params);
   std::vector<Route> routes_;
+  Wrapper wrap_;
 };
 
 }  // namespace sluice

@@ -160,6 +160,7 @@ Task<void> ServerConnection::serve_request() {
   response_remaining_.reset();
   extra_headers_.clear();
   extra_head_lines_.clear();
+  before_response_ = nullptr;
   body_done_ = !req.has_body();
   if (body_done_) {
     auto step = parser_.feed(buf_.bytes());  // moves the parser past the (empty) message end
@@ -330,9 +331,17 @@ std::string ServerConnection::response_head(int status,
   return h;
 }
 
+Task<void> ServerConnection::run_before_response(int status) {
+  if (!before_response_) co_return;
+  HttpExchange::ResponseHook hook = std::move(before_response_);
+  before_response_ = nullptr;
+  co_await hook(status);
+}
+
 Task<Status> ServerConnection::respond(Response r) {
   if (response_ != ResponseState::none) co_return Error(Errc::internal, "response already started");
   response_ = ResponseState::done;
+  co_await run_before_response(r.status);
   std::string head = response_head(r.status, r.headers, r.body.size());
   std::vector<iovec> iov;
   iov.push_back({head.data(), head.size()});
@@ -346,6 +355,7 @@ Task<Status> ServerConnection::begin(int status, std::vector<std::pair<std::stri
                                      std::optional<uint64_t> length) {
   if (response_ != ResponseState::none) co_return Error(Errc::internal, "response already started");
   response_ = ResponseState::streaming;
+  co_await run_before_response(status);
   chunked_response_ = !length.has_value();
   response_remaining_ = length;
   std::string head = response_head(status, headers, length);
@@ -442,6 +452,7 @@ Task<Status> HttpExchange::begin(int status, std::vector<std::pair<std::string, 
 Task<Status> HttpExchange::write(std::span<const char> data) { return c_.write(data); }
 Task<Status> HttpExchange::end() { return c_.end(); }
 bool HttpExchange::responded() const { return c_.response_ != ServerConnection::ResponseState::none; }
+void HttpExchange::before_response(ResponseHook hook) { c_.before_response_ = std::move(hook); }
 void HttpExchange::close_after() { c_.close_after_ = true; }
 void HttpExchange::add_response_header(std::string name, std::string value) {
   c_.extra_headers_.emplace_back(std::move(name), std::move(value));

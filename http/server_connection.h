@@ -57,6 +57,7 @@ class ServerConnection : public IntrusiveListNode {
   Task<Status> write(std::span<const char> data);
   Task<Status> end();
   Task<void> send_error_and_close(int status, std::string message);
+  Task<void> run_before_response(int status);
   Task<void> lingering_close();
   std::string next_request_id();
   // CORS: whether `origin` may read responses; the preflight answer for an OPTIONS request.
@@ -83,6 +84,7 @@ class ServerConnection : public IntrusiveListNode {
   bool continue_sent_ = false;
   bool head_request_ = false;
   ResponseState response_ = ResponseState::none;
+  HttpExchange::ResponseHook before_response_;  // HttpExchange::before_response; reset per request
   bool chunked_response_ = false;
   std::optional<uint64_t> response_remaining_;
   std::vector<std::pair<std::string, std::string>> extra_headers_;  // add_response_header()

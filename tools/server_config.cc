@@ -196,6 +196,9 @@ std::vector<Option> options() {
            return Error(Errc::invalid_argument, "must be at most 7 days (S3's limit)");
          return Status();
        }},
+      {"audit-retention", "SLUICE_AUDIT_RETENTION",
+       "how long audit log rows are kept: monthly partitions whose whole month is older are dropped (default 365d)",
+       [](ServerConfig& c, std::string_view v) { return set_duration(c.service.audit_retention, v); }},
       {"trash-retention", "SLUICE_TRASH_RETENTION", "how long trashed files are kept before they are purged (default 30d)",
        [](ServerConfig& c, std::string_view v) { return set_duration(c.service.trash_retention, v); }},
       {"stale-purge-after", "SLUICE_STALE_PURGE_AFTER",

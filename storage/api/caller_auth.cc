@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "http/json_writer.h"
+#include "storage/api/audit_trail.h"
 #include "storage/api/rate_limit_gate.h"
 
 namespace sluice {
@@ -40,7 +41,11 @@ Task<std::optional<Principal>> authenticate_any(HttpExchange& ex, ServiceContext
     co_return std::nullopt;
   }
   auto who = co_await ctx.auth->authenticate(ex.request().header("authorization"), static_cast<int64_t>(time(nullptr)));
-  if (who.ok()) co_return std::move(*who);
+  if (who.ok()) {
+    audit_note(ex, "user", who->user_id);  // the audit row's actor (audit_trail.h)
+    if (who->via_api_key) audit_note(ex, "key", who->api_key_id);
+    co_return std::move(*who);
+  }
   // Only a credential known to be bad is a 401: a dependency that cannot say is an outage.
   if (who.error().code != Errc::unauthenticated) {
     ApiError e = api_error_from(who.error());

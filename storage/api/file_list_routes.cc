@@ -10,6 +10,7 @@
 
 #include "http/http_exchange.h"
 #include "storage/api/caller_auth.h"
+#include "storage/api/query_pairs.h"
 #include "storage/service/auth/rfc3339.h"
 #include "storage/service/files/file_listing.h"
 #include "storage/service/files/folder_listing.h"
@@ -17,25 +18,6 @@
 namespace sluice {
 
 namespace {
-
-using QueryPairs = std::vector<std::pair<std::string, std::string>>;
-
-// Every key=value of the query string, percent-decoded, in order (a key may repeat: tag).
-std::variant<QueryPairs, ApiError> query_pairs(std::string_view query) {
-  QueryPairs out;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    auto key = percent_decode(pair.substr(0, eq), true);
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
-    if (!key || !value) return ApiError(400, "invalid_request", "the query string has a bad percent escape");
-    out.emplace_back(std::move(*key), std::move(*value));
-  }
-  return out;
-}
 
 ApiError bad_parameter(std::string_view name, std::string_view what) {
   return ApiError(400, "invalid_request", std::string(name) + " must be " + std::string(what));

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "http/http_exchange.h"
+#include "storage/api/audit_trail.h"
 #include "storage/api/caller_auth.h"
 #include "storage/api/form_upload.h"
 #include "storage/api/media_type.h"
@@ -54,6 +55,7 @@ Task<void> put_content(HttpExchange& ex, ServiceContexts* all) {
   DirectUpload upload(ctx, *who);
   Status admitted = co_await upload.admit(t);
   if (!admitted.ok()) co_return co_await respond_api_error(ex, api_error_from(admitted.error()));
+  audit_note(ex, "file", upload.file_id());
   ex.set_body_limit(t.size ? t.size->value() : upload.reserved_bytes());
   RequestBodySource body(ex);
   std::vector<std::string> lease_ids;  // (no braced list of strings in a coroutine: GCC 12)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "http/http_exchange.h"
+#include "storage/api/audit_trail.h"
 #include "storage/api/caller_auth.h"
 #include "storage/api/form_body_reader.h"
 #include "storage/api/media_type.h"
@@ -70,6 +71,7 @@ Task<std::variant<FileRecord, ApiError>> upload_file(HttpExchange& ex, ServiceCo
   DirectUpload upload(ctx, who);
   Status admitted = co_await upload.admit(std::move(target));
   if (!admitted.ok()) co_return api_error_from(admitted.error());
+  audit_note(ex, "file", upload.file_id());  // a form of several files: the row names the first
   body_limit += upload.reserved_bytes();
   ex.set_body_limit(body_limit);
   FormPartSource body(form);

@@ -5,6 +5,7 @@
 
 #include "http/http_exchange.h"
 #include "http/json_writer.h"
+#include "storage/api/audit_trail.h"
 #include "storage/api/caller_auth.h"
 #include "storage/api/content_response.h"
 #include "storage/api/rate_limit_gate.h"
@@ -42,6 +43,7 @@ Task<std::optional<FileRecord>> public_file(HttpExchange& ex, ServiceContext& ct
     co_await respond_api_error(ex, api_error_from(f.error()));
     co_return std::nullopt;
   }
+  audit_note(ex, "owner", f->owner);
   co_return std::move(*f);
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "http/json_writer.h"
+#include "storage/api/audit_trail.h"
 #include "storage/api/caller_auth.h"
 #include "storage/api/rate_limit_gate.h"
 #include "storage/api/content_response.h"
@@ -39,6 +40,10 @@ Task<std::optional<service::OpenShare>> open(HttpExchange& ex, ServiceContext& c
     co_await respond_api_error(ex, std::move(e));
     co_return std::nullopt;
   }
+  // The audit row names the share and the file, never the token (a bearer secret).
+  audit_note(ex, "target", s->id);
+  audit_note(ex, "file", s->file.id);
+  audit_note(ex, "owner", s->file.owner);
   co_return std::move(*s);
 }
 

@@ -164,4 +164,6 @@ Task<bool> limit_public(HttpExchange& ex, ServiceContext& ctx) {
 
 Task<bool> limit_failed_auth(HttpExchange& ex, ServiceContext& ctx) { co_return co_await limit_address(ex, ctx, 1); }
 
+std::string client_address_of(HttpExchange& ex, ServiceContext& ctx) { return address_of(ex, ctx); }
+
 }  // namespace sluice

@@ -33,4 +33,8 @@ Task<bool> limit_public(HttpExchange& ex, ServiceContext& ctx);
 // that address is over its limit (the caller then does not answer its 401).
 Task<bool> limit_failed_auth(HttpExchange& ex, ServiceContext& ctx);
 
+// The client's address as the rate limits see it (X-Forwarded-For / Forwarded from a trusted
+// proxy, the peer otherwise): for the audit log.
+std::string client_address_of(HttpExchange& ex, ServiceContext& ctx);
+
 }  // namespace sluice

@@ -7,6 +7,8 @@
 #include <openssl/rand.h>
 
 #include "core/log.h"
+#include "storage/api/audit_routes.h"
+#include "storage/api/audit_trail.h"
 #include "storage/api/console_routes.h"
 #include "storage/api/file_change_routes.h"
 #include "storage/api/file_list_routes.h"
@@ -164,6 +166,13 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
 }
 
 void Service::add_routes(Router& router) {
+  // Every route added from here on is recorded in the audit log when audit_trail.h says so.
+  if (enabled()) {
+    ServiceContexts* contexts = &contexts_;
+    router.set_wrapper([contexts](const std::string& method, const std::string& pattern, Handler h) {
+      return audited(method, pattern, std::move(h), contexts);
+    });
+  }
   if (enabled()) add_file_routes(router, &contexts_);
   if (enabled()) add_file_read_routes(router, &contexts_, file_read_options(config_));
   if (enabled()) add_file_list_routes(router, &contexts_);
@@ -178,6 +187,7 @@ void Service::add_routes(Router& router) {
   if (enabled()) add_quota_routes(router, &contexts_);
   if (enabled()) add_tier_routes(router, &contexts_);
   if (enabled()) add_thumbnail_routes(router, &contexts_, thumbnail_route_options(config_));
+  if (enabled()) add_audit_routes(router, &contexts_);
   if (console_) add_console_routes(router, console_);
   add_ops_routes(router, &contexts_);
 }

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "http/http_exchange.h"
+#include "storage/api/audit_trail.h"
 #include "storage/api/caller_auth.h"
 #include "storage/api/media_type.h"
 #include "storage/api/request_body_source.h"
@@ -137,6 +138,7 @@ Task<void> patch_into(HttpExchange& ex, ServiceContext& ctx, TusUpload up, Princ
   current.expires = written->expires;
   upload_headers(r, current, written->offset);
   if (written->file) r.header("Sluice-File-Id", written->file->id);
+  if (written->file) audit_note(ex, "file", written->file->id);
   (void)co_await ex.respond(std::move(r));
 }
 

@@ -6,6 +6,7 @@
 
 #include "http/http_exchange.h"
 #include "http/json_writer.h"
+#include "storage/api/audit_trail.h"
 #include "storage/api/caller_auth.h"
 #include "storage/service/auth/rfc3339.h"
 #include "storage/api/media_type.h"
@@ -93,6 +94,8 @@ Task<void> create_upload(HttpExchange& ex, ServiceContexts* all, UploadRouteOpti
   auto opened = co_await admit_session(ctx, *who, t, req->part_size, opts.sessions);
   if (!opened.ok()) co_return co_await respond_error(ex, std::move(opened).error());
   const SessionRecord& rec = *opened;
+  audit_note(ex, "file", rec.file_id);
+  audit_note(ex, "target", rec.id);
   ++ctx.upload_stats.started;
   std::string out;
   http::JsonWriter w(out);

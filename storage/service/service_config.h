@@ -77,6 +77,9 @@ struct ServiceConfig {
   Duration trash_retention = std::chrono::hours(24 * 30);  // trashed files are purged after this
   Duration stale_purge_after = std::chrono::seconds(60);   // unfinished purges, failed uploads' objects
   Duration public_max_age = std::chrono::minutes(5);       // Cache-Control max-age of public files
+  // The audit log (sluice.audit_log): the janitor drops its monthly partitions once their whole
+  // month is older than this.
+  Duration audit_retention = std::chrono::hours(24 * 365);
 
   // Events: the outbox relay to NATS JetStream (storage/service/events/event_relay.h).
   std::string nats_url;                          // empty: nothing published; the outbox is only pruned

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "http/json_writer.h"
 #include "storage/service/admission/lease_key.h"
+#include "storage/service/audit/audit_log.h"
 #include "storage/service/files/file_purge.h"
 #include "storage/service/files/name_conflict.h"
 #include "storage/service/files/purge_queries.h"
@@ -46,6 +47,7 @@ JanitorReport& JanitorReport::operator+=(const JanitorReport& o) {
   trash_purged += o.trash_purged;
   purges_finished += o.purges_finished;
   temp_files_swept += o.temp_files_swept;
+  audit_partitions_dropped += o.audit_partitions_dropped;
   errors += o.errors;
   return *this;
 }
@@ -66,6 +68,7 @@ std::string JanitorReport::to_json() const {
   w.key("trashPurged").uint64(trash_purged);
   w.key("purgesFinished").uint64(purges_finished);
   w.key("tempFilesSwept").uint64(temp_files_swept);
+  w.key("auditPartitionsDropped").uint64(audit_partitions_dropped);
   w.key("errors").uint64(errors);
   w.end_object();
   return out;
@@ -77,6 +80,7 @@ JanitorOptions JanitorOptions::from(const ServiceConfig& c) {
   o.upload_timeout = c.upload_timeout;
   o.trash_retention = c.trash_retention;
   o.stale_purge_after = c.stale_purge_after;
+  o.audit_retention = c.audit_retention;
   return o;
 }
 
@@ -408,6 +412,19 @@ Task<Janitor::Counts> Janitor::finish_stale_purges() {
   co_return c;
 }
 
+Task<Janitor::Counts> Janitor::maintain_audit_log() {
+  Counts c;
+  int64_t secs = std::chrono::duration_cast<std::chrono::seconds>(options_.audit_retention).count();
+  auto dropped = co_await service::maintain_audit_partitions(pg_, options_.audit_months_ahead, secs);
+  if (!dropped.ok()) {
+    log_failure("audit_partitions", "", dropped.error());
+    ++c.errors;
+    co_return c;
+  }
+  c.done = static_cast<uint64_t>(*dropped);
+  co_return c;
+}
+
 Task<Janitor::Counts> Janitor::sweep_temp_files() {
   Counts c;
   auto swept = co_await store_.sweep_temp_files();
@@ -447,9 +464,11 @@ Task<JanitorReport> Janitor::run_once() {
   r.files_expired = expired.done;
   Counts old_trash = co_await purge_old_trash();
   r.trash_purged = old_trash.done;
+  Counts audit = co_await maintain_audit_log();
+  r.audit_partitions_dropped = audit.done;
   r.leases_released = completions.leases + stale.leases + orphans.leases;
   r.errors = completions.errors + stale.errors + orphans.errors + idle.errors + store.errors + leases.errors +
-             stale_purges.errors + expired.errors + old_trash.errors + temp.errors;
+             stale_purges.errors + expired.errors + old_trash.errors + temp.errors + audit.errors;
   int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   log_event(r.repaired() > 0 || r.errors > 0 ? LogLevel::info : LogLevel::debug, "janitor_run",
             {{"stale_sessions", r.stale_sessions},
@@ -464,6 +483,7 @@ Task<JanitorReport> Janitor::run_once() {
              {"trash_purged", r.trash_purged},
              {"purges_finished", r.purges_finished},
              {"temp_files_swept", r.temp_files_swept},
+             {"audit_partitions_dropped", r.audit_partitions_dropped},
              {"errors", r.errors},
              {"duration_ms", ms}});
   co_return r;

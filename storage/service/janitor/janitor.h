@@ -28,6 +28,8 @@ struct JanitorOptions {
   std::string key_prefix = "u/";                           // the store keys Sluice generates
   Duration trash_retention = std::chrono::hours(24 * 30);  // trashed files older are purged
   Duration stale_purge_after = std::chrono::seconds(60);   // a purge whose purger died, a failed upload's object
+  Duration audit_retention = std::chrono::hours(24 * 365);  // audit partitions older are dropped
+  int audit_months_ahead = 2;                              // audit partitions made ahead of time
   int batch = 500;                                         // rows per query
   int max_batches = 20;                                    // per pass and run, so a run ends
 
@@ -48,12 +50,13 @@ struct JanitorReport {
   uint64_t trash_purged = 0;           // trashed files purged after the retention
   uint64_t purges_finished = 0;        // objects removed and rows dropped: purges a crash cut short, failed uploads
   uint64_t temp_files_swept = 0;       // store temp files (and dirs) whose writer died
+  uint64_t audit_partitions_dropped = 0;  // monthly audit log partitions past the retention
   uint64_t errors = 0;                 // repairs that failed (retried on the next run)
 
   uint64_t repaired() const {
     return stale_sessions + completions_committed + completions_failed + orphan_uploads + accounts_reconciled +
            store_uploads_aborted + leases_swept + files_expired + trash_purged + purges_finished +
-           temp_files_swept;
+           temp_files_swept + audit_partitions_dropped;
   }
   JanitorReport& operator+=(const JanitorReport& o);
   std::string to_json() const;
@@ -88,6 +91,7 @@ class Janitor {
   Task<Counts> purge_in_batches(const PgStatement& purge, std::string what, std::optional<int64_t> age_seconds);
   Task<Counts> finish_stale_purges();
   Task<Counts> sweep_temp_files();
+  Task<Counts> maintain_audit_log();
   Task<bool> release_lease(std::string user, std::string lease_id);
 
   PgPool& pg_;
