@@ -167,7 +167,7 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, unsigned 
 
 void Service::add_routes(Router& router) {
   // Every route added from here on is recorded in the audit log when audit_trail.h says so.
-  if (enabled()) {
+  if (enabled() && config_.audit) {
     ServiceContexts* contexts = &contexts_;
     router.set_wrapper([contexts](const std::string& method, const std::string& pattern, Handler h) {
       return audited(method, pattern, std::move(h), contexts);

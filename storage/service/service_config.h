@@ -94,6 +94,9 @@ struct ServiceConfig {
   // Request rate limits per principal from the tiers (storage/service/ratelimit); SLUICE_RATE_LIMITS=off
   // turns them off (test suites and benchmarks that send bursts as one user do).
   bool rate_limits = true;
+  // The audit log (storage/api/audit_trail.h): one row per audited request; SLUICE_AUDIT=off
+  // turns recording off (the rows already written and the read endpoints stay).
+  bool audit = true;
   std::string trusted_proxies;  // CIDR list whose X-Forwarded-For / Forwarded is believed
   Duration rate_limit_cache_ttl = std::chrono::seconds(5);  // tier / override changes apply within it
 

@@ -120,6 +120,26 @@ TEST(AuditApi, UploadsSessionsAndTusAreRecorded) {
   });
 }
 
+// SLUICE_AUDIT=off: requests are served as before and nothing is recorded; the trail stays readable.
+TEST(AuditApi, TurnedOffNothingIsRecorded) {
+  with_mpu_env(
+      "local",
+      [](MpuEnv& env) -> Task<void> {
+        std::string tok = token_for(env.user("off"));
+        std::string id = co_await put_file(env, tok, "quiet.txt");
+        EXPECT_FALSE(id.empty());
+        EXPECT_EQ((co_await env.req("DELETE", "/v1/files/" + id, tok)).status, 204);
+        EXPECT_EQ(co_await rows(env, "true"), 0);
+        auto trail = co_await env.req("GET", "/v1/audit", tok);
+        EXPECT_EQ(trail.status, 200) << trail.body;
+        EXPECT_NE(trail.body.find("\"items\":[]"), std::string::npos) << trail.body;
+      },
+      [](ServiceConfig& c) {
+        c.url_secret = kUrlSecret;
+        c.audit = false;
+      });
+}
+
 // -------------------------------------------------------------------------- files and trash
 
 TEST(AuditApi, FileChangesTrashAndRefusalsAreRecorded) {
