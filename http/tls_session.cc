@@ -155,7 +155,7 @@ Result<std::unique_ptr<TlsSession>> TlsSession::wrap(SSL* ssl) {
     return Error(Errc::internal, "cannot create TLS buffers");
   }
   SSL_set_bio(ssl, in, out);
-  auto s = std::unique_ptr<TlsSession>(new TlsSession(ssl, in, out));
+  auto s = std::unique_ptr<TlsSession>(new TlsSession(ssl, out));
   BIO_set_data(in, s.get());
   s->cipher_out_.resize(kChunk + 512);
   s->plain_in_.resize(kPlainIn);

@@ -90,7 +90,7 @@ class TlsSession final : private BufferOwner {
   const char* version() const;
 
  private:
-  TlsSession(SSL* ssl, BIO* in, BIO* out) : ssl_(ssl), in_(in), out_(out) {}
+  TlsSession(SSL* ssl, BIO* out) : ssl_(ssl), out_(out) {}
   Task<Status> flush(TcpStream& tcp, Deadline d);      // ciphertext OpenSSL produced -> socket
   Task<Status> fill(TcpStream& tcp, Deadline d, bool urgent = false);  // socket -> ciphertext for OpenSSL
   static Result<std::unique_ptr<TlsSession>> wrap(SSL* ssl);
@@ -104,8 +104,7 @@ class TlsSession final : private BufferOwner {
   Error tls_error(const char* what, int rc);
 
   SSL* ssl_;
-  BIO* in_;   // network -> OpenSSL: reads cipher_in_ (owned by ssl_)
-  BIO* out_;  // OpenSSL -> network (owned by ssl_)
+  BIO* out_;  // OpenSSL -> network (owned by ssl_); the input BIO reads cipher_in_
   RecvBuffer cipher_in_;  // ciphertext received and not yet read by OpenSSL
   std::vector<char> cipher_out_;
   std::vector<char> plain_in_;
